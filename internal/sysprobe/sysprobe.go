@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -70,15 +71,13 @@ func New(opts Options) *Prober {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Prober{
-		paths:   slicesClone(opts.Paths),
+		paths:   slices.Clone(opts.Paths),
 		timeout: cmp.Or(opts.Timeout, DefaultTimeout),
 		fs:      hostFS{root: cmp.Or(opts.Root, "/")},
 		logger:  logger,
 		clock:   realClock{},
 	}
 }
-
-func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
 // Probe collects a [Profile]. Collectors run concurrently, each bounded by
 // [Options.Timeout]; one that fails adds to [Profile.Warnings] instead of
