@@ -47,6 +47,9 @@ type Options struct {
 	// Settings are extra postgresql.conf lines written at init, such as
 	// "max_connections = 50".
 	Settings []string
+	// Durable keeps fsync on. Test clusters turn it off: their data is
+	// thrown away, and fsync would only slow the tests.
+	Durable bool
 }
 
 // BinDir returns the directory of the PostgreSQL server binaries: PG_BINDIR
@@ -112,12 +115,14 @@ func NewCluster(ctx context.Context, opts Options) (*Cluster, error) {
 			"--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"); err != nil {
 			return nil, err
 		}
-		conf := append([]string{
-			"fsync = off", // throwaway data: durability buys nothing here
-			"full_page_writes = off",
+		conf := []string{
 			"unix_socket_directories = '" + c.SocketDir() + "'",
 			"listen_addresses = '127.0.0.1'",
-		}, opts.Settings...)
+		}
+		if !opts.Durable {
+			conf = append(conf, "fsync = off", "full_page_writes = off")
+		}
+		conf = append(conf, opts.Settings...)
 		f, err := os.OpenFile(filepath.Join(c.DataDir(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {
 			return nil, fmt.Errorf("open postgresql.conf: %w", err)

@@ -1,0 +1,142 @@
+# congressflow — developer entry points.
+#
+#   make run    start a Temporal dev server, a local PostgreSQL (unless
+#               DATABASE_URL is set) and the worker, then run the pipeline
+#   make test   every test, integration tests included (real PostgreSQL,
+#               real Temporal dev server)
+#   make lint   gofmt, go vet, staticcheck, workflowcheck
+#   make bench  benchmarks
+#   make up / make down   the docker compose stack
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Tools are pinned: this module proxy serves no @latest for several of them.
+# They are built once into the user cache, keyed by version, outside the clone.
+TEMPORAL_CLI_VERSION := v1.5.1
+STATICCHECK_VERSION  := v0.8.2
+WORKFLOWCHECK_VERSION := v0.5.0
+CACHE_DIR      := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/congressflow
+TEMPORAL_BIN   := $(CACHE_DIR)/temporal-cli-$(TEMPORAL_CLI_VERSION)/temporal
+STATICCHECK    := $(CACHE_DIR)/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
+WORKFLOWCHECK  := $(CACHE_DIR)/tools/workflowcheck-$(WORKFLOWCHECK_VERSION)/workflowcheck
+
+# A temporal already on PATH wins; otherwise the cached build.
+TEMPORAL ?= $(or $(shell command -v temporal 2>/dev/null),$(TEMPORAL_BIN))
+
+DATA_DIR   := .data
+PG_PORT    ?= 5433
+UI_PORT    ?= 8233
+GRPC_PORT  ?= 7233
+# KEEP=0 makes `make run` stop everything once the pipeline finishes;
+# by default it keeps the services up for the Web UI until Ctrl-C.
+KEEP       ?= 1
+TEST_FLAGS ?= -count=1 -timeout 20m
+
+.PHONY: help
+help:
+	@grep -E '^#   make' Makefile | sed 's/^#   //'
+
+$(TEMPORAL_BIN):
+	@echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) into $(@D) (once; takes a few minutes)"
+	@mkdir -p $(@D)
+	GOBIN=$(@D) GOFLAGS=-mod=mod go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+
+$(STATICCHECK):
+	@mkdir -p $(@D)
+	GOBIN=$(@D) GOFLAGS=-mod=mod go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(WORKFLOWCHECK):
+	@mkdir -p $(@D)
+	GOBIN=$(@D) GOFLAGS=-mod=mod go install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+
+.PHONY: temporal-cli
+temporal-cli: ## the temporal binary, unless one is on PATH
+	@if [ "$(TEMPORAL)" = "$(TEMPORAL_BIN)" ]; then $(MAKE) --no-print-directory $(TEMPORAL_BIN); fi
+
+.PHONY: tools
+tools: temporal-cli $(STATICCHECK) $(WORKFLOWCHECK)
+
+.PHONY: build
+build:
+	go build ./...
+
+.PHONY: test
+test: temporal-cli
+	TEMPORAL_CLI=$(TEMPORAL) go test $(TEST_FLAGS) ./...
+
+.PHONY: bench
+bench:
+	go test -run '^$$' -bench . -benchmem -count=1 ./...
+
+.PHONY: lint
+lint: $(STATICCHECK) $(WORKFLOWCHECK)
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+	$(STATICCHECK) ./...
+	$(WORKFLOWCHECK) -show-pos ./workflows/...
+
+.PHONY: compose-check
+compose-check: ## validate docker-compose.yml with a compose client
+	docker-compose config -q
+
+# make run: everything it starts is stopped on Ctrl-C (or at the end with KEEP=0).
+.PHONY: run
+run: temporal-cli
+	@mkdir -p $(DATA_DIR)/bin
+	@go build -o $(DATA_DIR)/bin/worker ./worker
+	@go build -o $(DATA_DIR)/bin/starter ./starter
+	@go build -o $(DATA_DIR)/bin/localpg ./internal/pgtest/cmd/localpg
+	@pids=(); started_pg=0; \
+	cleanup() { \
+	  trap - EXIT INT TERM; \
+	  for p in "$${pids[@]}"; do kill "$$p" 2>/dev/null || true; done; \
+	  for p in "$${pids[@]}"; do wait "$$p" 2>/dev/null || true; done; \
+	  if [ "$$started_pg" = 1 ]; then $(DATA_DIR)/bin/localpg stop -dir $(DATA_DIR)/pg || true; fi; \
+	  echo "make run: stopped what it started"; \
+	}; \
+	trap cleanup EXIT; trap 'exit 130' INT TERM; \
+	export TEMPORAL_ADDRESS=$${TEMPORAL_ADDRESS:-localhost:$(GRPC_PORT)}; \
+	if "$(TEMPORAL)" operator cluster health --address "$$TEMPORAL_ADDRESS" >/dev/null 2>&1; then \
+	  echo "make run: using the Temporal server already at $$TEMPORAL_ADDRESS"; \
+	else \
+	  echo "make run: starting the Temporal dev server (Web UI http://localhost:$(UI_PORT), data $(DATA_DIR)/temporal.db)"; \
+	  "$(TEMPORAL)" server start-dev --port $(GRPC_PORT) --ui-port $(UI_PORT) \
+	    --db-filename $(DATA_DIR)/temporal.db --log-level warn >$(DATA_DIR)/temporal.log 2>&1 & pids+=($$!); \
+	  for i in $$(seq 1 120); do \
+	    "$(TEMPORAL)" operator cluster health --address "$$TEMPORAL_ADDRESS" >/dev/null 2>&1 && break; \
+	    kill -0 "$${pids[-1]}" 2>/dev/null || { echo "make run: the dev server exited, see $(DATA_DIR)/temporal.log"; tail -5 $(DATA_DIR)/temporal.log; exit 1; }; \
+	    sleep 0.5; \
+	  done; \
+	fi; \
+	if [ -z "$${DATABASE_URL:-}" ]; then \
+	  echo "make run: starting a local PostgreSQL cluster in $(DATA_DIR)/pg on port $(PG_PORT)"; \
+	  DATABASE_URL=$$($(DATA_DIR)/bin/localpg start -dir $(DATA_DIR)/pg -port $(PG_PORT)); started_pg=1; \
+	fi; \
+	export DATABASE_URL; \
+	echo "make run: starting the worker (log: $(DATA_DIR)/worker.log)"; \
+	LOG_FORMAT=$${LOG_FORMAT:-json} $(DATA_DIR)/bin/worker --probe-paths "$(CURDIR),$(DATA_DIR)" >$(DATA_DIR)/worker.log 2>&1 & pids+=($$!); \
+	for i in $$(seq 1 120); do \
+	  grep -q '"worker: polling"' $(DATA_DIR)/worker.log && break; \
+	  kill -0 "$${pids[-1]}" 2>/dev/null || { echo "make run: the worker exited:"; tail -3 $(DATA_DIR)/worker.log; exit 1; }; \
+	  sleep 0.5; \
+	done; \
+	$(DATA_DIR)/bin/starter run --wait; \
+	if [ "$(KEEP)" = 1 ]; then \
+	  echo "make run: pipeline done. Web UI: http://localhost:$(UI_PORT) — Ctrl-C stops the worker, the dev server and the cluster."; \
+	  wait "$${pids[@]}"; \
+	fi
+
+.PHONY: up
+up:
+	docker compose up -d --build
+
+.PHONY: down
+down:
+	docker compose down
+
+.PHONY: clean
+clean:
+	rm -rf $(DATA_DIR)

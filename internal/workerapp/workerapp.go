@@ -1,0 +1,315 @@
+// Package workerapp is the congressflow worker process without its flag
+// parsing: probe the host, size the worker from what it found, open the
+// database, dial Temporal, register every workflow and activity, and run
+// until the context ends. worker/main.go and the integration tests share it.
+package workerapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/opendiscourse/congressflow/activities"
+	"github.com/opendiscourse/congressflow/internal/config"
+	"github.com/opendiscourse/congressflow/internal/sizing"
+	"github.com/opendiscourse/congressflow/internal/store"
+	"github.com/opendiscourse/congressflow/internal/sysprobe"
+	"github.com/opendiscourse/congressflow/workflows"
+)
+
+// Config is the worker's configuration. The zero value is usable: every
+// field states its default.
+type Config struct {
+	// TaskQueue the worker polls. Default [config.DefaultTaskQueue].
+	TaskQueue string
+	// DatabaseURL of the PostgreSQL server the pipeline works on. Empty
+	// means the libpq PG* environment variables.
+	DatabaseURL string
+	// ProbePaths are the filesystem paths whose disks the probe reports.
+	// Default: the working directory.
+	ProbePaths []string
+	// Sizing overrides single numbers of the computed sizing plan.
+	Sizing sizing.Overrides
+	// APIRequestsPerHour is the Congress.gov request budget per API key.
+	// Default 5000, the api.data.gov limit.
+	APIRequestsPerHour int
+	// ResourceTuner switches activity slots from a fixed count to the SDK's
+	// resource-based tuner (target 80 % memory, 90 % CPU of the effective,
+	// cgroup-aware limits), bounded by the sizing plan's activity slots.
+	ResourceTuner bool
+	// PGRestartCommand is the argv the tune stage's "command" restart policy
+	// runs, for example ["pg_ctlcluster", "15", "main", "restart"]. Empty
+	// disables that policy.
+	PGRestartCommand []string
+	// StopTimeout is how long a stopping worker lets running activities
+	// finish. Default 30s.
+	StopTimeout time.Duration
+	// TemporalClient, when set, is used instead of dialling Temporal from
+	// the environment (tests hand in a dev server's client).
+	TemporalClient client.Client
+}
+
+// defaultAPIRequestsPerHour is api.data.gov's hourly limit per key.
+const defaultAPIRequestsPerHour = 5000
+
+func (c Config) withDefaults() Config {
+	if c.TaskQueue == "" {
+		c.TaskQueue = config.DefaultTaskQueue
+	}
+	if c.APIRequestsPerHour == 0 {
+		c.APIRequestsPerHour = defaultAPIRequestsPerHour
+	}
+	if c.StopTimeout == 0 {
+		c.StopTimeout = 30 * time.Second
+	}
+	if len(c.ProbePaths) == 0 {
+		c.ProbePaths = []string{"."}
+	}
+	return c
+}
+
+// Plan probes the host, reads the database's connection budget when it can,
+// and computes the sizing plan. dbErr reports why the database could not be
+// asked (the plan then sizes without that bound); err is fatal.
+func Plan(ctx context.Context, cfg Config, logger *slog.Logger) (plan sizing.Plan, profile sysprobe.Profile, dbErr, err error) {
+	cfg = cfg.withDefaults()
+	return probeAndSize(ctx, cfg, newProber(cfg, logger))
+}
+
+func newProber(cfg Config, logger *slog.Logger) *sysprobe.Prober {
+	return sysprobe.New(sysprobe.Options{Paths: cfg.ProbePaths, Logger: logger})
+}
+
+func probeAndSize(ctx context.Context, cfg Config, prober *sysprobe.Prober) (plan sizing.Plan, profile sysprobe.Profile, dbErr, err error) {
+	profile, err = prober.Probe(ctx)
+	if err != nil {
+		return plan, profile, nil, fmt.Errorf("probe host: %w", err)
+	}
+	in := sizing.InputsFromProfile(profile)
+	in.APIRequestsPerHour = cfg.APIRequestsPerHour
+	in.Overrides = cfg.Sizing
+	in.DBMaxConnections, in.DBReservedConnections, dbErr = dbBudget(ctx, cfg.DatabaseURL)
+	plan, err = sizing.Compute(in)
+	if err != nil {
+		return plan, profile, dbErr, fmt.Errorf("size worker: %w", err)
+	}
+	return plan, profile, dbErr, nil
+}
+
+// dbBudget reads max_connections over a single short-lived connection, so
+// the pool can be sized before it is built.
+func dbBudget(ctx context.Context, url string) (maxConns, reserved int, err error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return 0, 0, errors.New("parse DATABASE_URL: invalid connection string")
+	}
+	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > 5*time.Second {
+		cfg.ConnectTimeout = 5 * time.Second
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return 0, 0, fmt.Errorf("connect to PostgreSQL at %s: %w", store.Describe(cfg), err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return store.MaxConnections(ctx, conn)
+}
+
+// Run runs the worker until ctx ends, then stops it gracefully.
+func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	cfg = cfg.withDefaults()
+	prober := newProber(cfg, logger)
+	plan, profile, dbErr, err := probeAndSize(ctx, cfg, prober)
+	if err != nil {
+		return err
+	}
+	if dbErr != nil {
+		// The pool below would fail the same way; say it once, clearly.
+		_, err := store.Open(ctx, store.PoolConfig{URL: cfg.DatabaseURL})
+		return err
+	}
+	logger.InfoContext(ctx, "worker: host probed", "summary", profile.Summary())
+	for _, r := range plan.Rows() {
+		logger.InfoContext(ctx, "worker: sizing", "setting", r.Name, "value", r.Value, "bound", r.Bound, "reason", r.Reason)
+	}
+
+	pool, err := store.Open(ctx, store.PoolConfig{
+		URL:      cfg.DatabaseURL,
+		MinConns: int32(plan.PoolMinConns.N),
+		MaxConns: int32(plan.PoolMaxConns.N),
+	})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	applied, err := store.Migrate(ctx, pool)
+	if err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	logger.InfoContext(ctx, "worker: database ready", "migrations_applied", len(applied), "pool", store.LogValue(pool.Config()))
+
+	c := cfg.TemporalClient
+	if c == nil {
+		if c, err = Dial(ctx, logger); err != nil {
+			return err
+		}
+		defer c.Close()
+	}
+
+	opts, err := workerOptions(plan, cfg, prober.SysInfo(profile))
+	if err != nil {
+		return err
+	}
+	w := worker.New(c, cfg.TaskQueue, opts)
+	Register(w, Deps{Pool: pool, Logger: logger, Prober: prober})
+	logger.InfoContext(ctx, "worker: polling", "task_queue", cfg.TaskQueue)
+	stop := make(chan any)
+	go func() {
+		<-ctx.Done()
+		close(stop)
+	}()
+	if err := w.Run(stop); err != nil {
+		return fmt.Errorf("run worker: %w", err)
+	}
+	logger.Info("worker: stopped")
+	return nil
+}
+
+// Dial connects to Temporal with the standard environment (TEMPORAL_ADDRESS,
+// TEMPORAL_NAMESPACE, TLS, API key, temporal.toml profile).
+func Dial(ctx context.Context, logger *slog.Logger) (client.Client, error) {
+	opts, err := envconfig.LoadDefaultClientOptions()
+	if err != nil {
+		return nil, fmt.Errorf("load Temporal client settings: %w (check the TEMPORAL_* variables and the temporal.toml profile)", err)
+	}
+	opts.Logger = tlog.NewStructuredLogger(logger)
+	dialCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	c, err := client.DialContext(dialCtx, opts)
+	if err != nil {
+		host := opts.HostPort
+		if host == "" {
+			host = client.DefaultHostPort
+		}
+		return nil, fmt.Errorf("connect to Temporal at %s: %s (start it with `temporal server start-dev` or set TEMPORAL_ADDRESS)", host, oneLine(err))
+	}
+	return c, nil
+}
+
+func workerOptions(plan sizing.Plan, cfg Config, info worker.SysInfoProvider) (worker.Options, error) {
+	opts := worker.Options{
+		MaxConcurrentWorkflowTaskPollers: plan.WorkflowTaskPollers.N,
+		MaxConcurrentActivityTaskPollers: plan.ActivityPollers.N,
+		WorkerStopTimeout:                cfg.StopTimeout,
+	}
+	if !cfg.ResourceTuner {
+		opts.MaxConcurrentActivityExecutionSize = plan.ActivitySlots.N
+		opts.MaxConcurrentWorkflowTaskExecutionSize = plan.WorkflowTaskSlots.N
+		opts.MaxConcurrentLocalActivityExecutionSize = plan.ActivitySlots.N
+		return opts, nil
+	}
+	tuner, err := resourceTuner(plan, info)
+	if err != nil {
+		return opts, err
+	}
+	opts.Tuner = tuner
+	return opts, nil
+}
+
+// resourceTuner keeps workflow-task slots fixed (they are short CPU bursts)
+// and lets activity slots follow the host's effective memory and CPU use,
+// never beyond the static plan: activities wait on PostgreSQL and the API,
+// whose limits a CPU or memory reading cannot see.
+func resourceTuner(plan sizing.Plan, info worker.SysInfoProvider) (worker.WorkerTuner, error) {
+	ctrlOpts := worker.DefaultResourceControllerOptions()
+	ctrlOpts.MemTargetPercent = 0.8
+	ctrlOpts.CpuTargetPercent = 0.9
+	ctrlOpts.InfoSupplier = info
+	ctrl := worker.NewResourceController(ctrlOpts)
+
+	actOpts := worker.DefaultActivityResourceBasedSlotSupplierOptions()
+	actOpts.MaxSlots = plan.ActivitySlots.N
+	actOpts.MinSlots = min(actOpts.MinSlots, plan.ActivitySlots.N)
+	act, err := worker.NewResourceBasedSlotSupplier(ctrl, actOpts)
+	if err != nil {
+		return nil, fmt.Errorf("resource-based activity slots: %w", err)
+	}
+	wf, err := worker.NewFixedSizeSlotSupplier(plan.WorkflowTaskSlots.N)
+	if err != nil {
+		return nil, fmt.Errorf("workflow-task slots: %w", err)
+	}
+	local, err := worker.NewFixedSizeSlotSupplier(plan.ActivitySlots.N)
+	if err != nil {
+		return nil, fmt.Errorf("local activity slots: %w", err)
+	}
+	nexus, err := worker.NewFixedSizeSlotSupplier(1)
+	if err != nil {
+		return nil, fmt.Errorf("nexus slots: %w", err)
+	}
+	return worker.NewCompositeTuner(worker.CompositeTunerOptions{
+		WorkflowSlotSupplier:      wf,
+		ActivitySlotSupplier:      act,
+		LocalActivitySlotSupplier: local,
+		NexusSlotSupplier:         nexus,
+	})
+}
+
+// Deps are what the activities need.
+type Deps struct {
+	Pool   *pgxpool.Pool
+	Logger *slog.Logger
+	Prober *sysprobe.Prober
+}
+
+// Register registers every workflow and activity on w.
+func Register(w worker.Registry, d Deps) {
+	workflows.Register(w)
+	w.RegisterActivity(&activities.System{
+		Prober: d.Prober,
+		Pool:   d.Pool,
+		Logger: d.Logger,
+	})
+}
+
+// PrintSizing writes the plan as a table, with the probe summary and the
+// database budget's source.
+func PrintSizing(w io.Writer, plan sizing.Plan, profile sysprobe.Profile, dbErr error) error {
+	fmt.Fprintf(w, "host: %s\n", profile.Summary())
+	if dbErr != nil {
+		fmt.Fprintf(w, "database: not consulted (%s); pool sized without max_connections\n", oneLine(dbErr))
+	} else {
+		fmt.Fprintf(w, "database: max_connections=%d (reserved %d)\n", plan.Inputs.DBMaxConnections, plan.Inputs.DBReservedConnections)
+	}
+	for _, warn := range profile.Warnings {
+		fmt.Fprintf(w, "probe warning: %s\n", warn)
+	}
+	fmt.Fprintln(w)
+	return plan.WriteTable(w)
+}
+
+func oneLine(err error) string {
+	s := err.Error()
+	out := make([]rune, 0, len(s))
+	space := false
+	for _, r := range s {
+		if r == '\n' || r == '\t' || r == ' ' {
+			if !space {
+				out = append(out, ' ')
+			}
+			space = true
+			continue
+		}
+		space = false
+		out = append(out, r)
+	}
+	return string(out)
+}

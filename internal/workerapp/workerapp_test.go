@@ -1,0 +1,134 @@
+package workerapp_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/opendiscourse/congressflow/internal/devserver"
+	"github.com/opendiscourse/congressflow/internal/pgtest"
+	"github.com/opendiscourse/congressflow/internal/store"
+	"github.com/opendiscourse/congressflow/internal/sysprobe"
+	"github.com/opendiscourse/congressflow/internal/workerapp"
+	"github.com/opendiscourse/congressflow/workflows"
+)
+
+// updateHistory rewrites the replay fixtures in workflows/testdata from the
+// runs these tests make: go test ./internal/workerapp -run Pipeline -update-history
+var updateHistory = flag.Bool("update-history", false, "write the recorded workflow histories to workflows/testdata")
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+type testBundle struct {
+	ctx    context.Context
+	client client.Client
+	dbURL  string
+	pool   *pgxpool.Pool
+	queue  string
+}
+
+// setup starts a real dev server, a fresh database and the real worker
+// code, and stops them when the test ends.
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	srv := devserver.Start(t)
+	dbURL := pgtest.Database(t)
+	queue := "test-" + t.Name()
+
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- workerapp.Run(runCtx, workerapp.Config{
+			TaskQueue:      queue,
+			DatabaseURL:    dbURL,
+			TemporalClient: srv.Client(),
+			StopTimeout:    5 * time.Second,
+		}, logger)
+	}()
+	t.Cleanup(func() {
+		stop()
+		require.NoError(t, <-done)
+	})
+	pool, err := store.Open(ctx, store.PoolConfig{URL: dbURL})
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	return &testBundle{ctx: ctx, client: srv.Client(), dbURL: dbURL, pool: pool, queue: queue}
+}
+
+func TestPipelineAnalyzeStoresTheReturnedProfile(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	run, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{
+		ID:        "pipeline-analyze",
+		TaskQueue: b.queue,
+	}, workflows.PipelineWorkflow, workflows.PipelineInput{})
+	require.NoError(t, err)
+	var res workflows.PipelineResult
+	require.NoError(t, run.Get(b.ctx, &res))
+	require.Equal(t, []string{workflows.StageAnalyze}, res.Stages)
+	require.NotNil(t, res.Analysis)
+	require.Positive(t, res.Analysis.Profile.Effective.CPUs)
+
+	row, err := store.GetSystemAnalysis(b.ctx, b.pool, run.GetID(), run.GetRunID())
+	require.NoError(t, err)
+	var stored sysprobe.Profile
+	require.NoError(t, json.Unmarshal(row.Profile, &stored))
+	require.Equal(t, res.Analysis.Profile, stored, "the row holds exactly the profile the workflow returned")
+	require.Equal(t, res.Analysis.Profile.Hostname, row.Hostname)
+	require.True(t, res.Analysis.Profile.CollectedAt.Equal(row.CollectedAt))
+
+	desc, err := b.client.DescribeWorkflowExecution(b.ctx, run.GetID(), run.GetRunID())
+	require.NoError(t, err)
+	require.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.WorkflowExecutionInfo.Status)
+
+	// The recorded history must replay against the current code.
+	replayer := worker.NewWorkflowReplayer()
+	workflows.Register(replayer)
+	require.NoError(t, replayer.ReplayWorkflowExecution(b.ctx, b.client.WorkflowService(), nil, "default",
+		workflow.Execution{ID: run.GetID(), RunID: run.GetRunID()}))
+	if *updateHistory {
+		writeHistory(t, b, run.GetID(), run.GetRunID(), "pipeline_analyze.json")
+	}
+}
+
+func writeHistory(t *testing.T, b *testBundle, id, runID, name string) {
+	t.Helper()
+	var h historypb.History
+	iter := b.client.GetWorkflowHistory(b.ctx, id, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		h.Events = append(h.Events, ev)
+	}
+	out, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&h)
+	require.NoError(t, err)
+	path := filepath.Join("..", "..", "workflows", "testdata", name)
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, append(out, '\n'), 0o644))
+	t.Logf("wrote %s (%d events)", path, len(h.Events))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}

@@ -1,0 +1,150 @@
+// Command starter starts and watches congressflow's workflows: the pipeline,
+// the tuning and extension stages on their own, and prints plans and
+// catalogs that need no server.
+//
+//	starter run [--wait] [--stages analyze,tune] [--input '{...}']
+//	starter tune --plan-only --memory 32GB --cpus 8
+//	starter extensions --catalog
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/opendiscourse/congressflow/internal/config"
+	"github.com/opendiscourse/congressflow/internal/logging"
+)
+
+// command is one starter subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, a *app, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		runCommand(),
+		tuneCommand(),
+		extensionsCommand(),
+	}
+}
+
+// app carries what every subcommand shares: output streams, the logger,
+// configuration from the environment and a lazily dialled Temporal client.
+type app struct {
+	stdout, stderr io.Writer
+	logger         *slog.Logger
+	getenv         func(string) string
+	taskQueue      string
+	webUI          string
+	namespace      string
+	client         client.Client
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "starter:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr, cmds)
+		if len(args) == 0 {
+			return errors.New("name a subcommand")
+		}
+		return nil
+	}
+	logger, err := logging.New(stderr, logging.Options{Level: getenv(config.EnvLogLevel), Format: getenv(config.EnvLogFormat)})
+	if err != nil {
+		return err
+	}
+	a := &app{
+		stdout:    stdout,
+		stderr:    stderr,
+		logger:    logger,
+		getenv:    getenv,
+		taskQueue: orDefault(getenv(config.EnvTaskQueue), config.DefaultTaskQueue),
+		webUI:     strings.TrimRight(orDefault(getenv(config.EnvWebUI), config.DefaultWebUI), "/"),
+	}
+	defer a.close()
+	for _, c := range cmds {
+		if c.name == args[0] {
+			return c.run(ctx, a, args[1:])
+		}
+	}
+	usage(stderr, cmds)
+	return fmt.Errorf("unknown subcommand %q", args[0])
+}
+
+func usage(w io.Writer, cmds []command) {
+	fmt.Fprintln(w, "usage: starter <subcommand> [flags]   (starter <subcommand> -h for its flags)")
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+}
+
+// dial connects to Temporal once, from the standard environment
+// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, config profile).
+func (a *app) dial(ctx context.Context) (client.Client, error) {
+	if a.client != nil {
+		return a.client, nil
+	}
+	opts, err := envconfig.LoadDefaultClientOptions()
+	if err != nil {
+		return nil, fmt.Errorf("load Temporal client settings: %w (check TEMPORAL_* variables and the temporal.toml profile)", err)
+	}
+	opts.Logger = tlog.NewStructuredLogger(a.logger)
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %s (start it with `temporal server start-dev` or set TEMPORAL_ADDRESS)",
+			orDefault(opts.HostPort, client.DefaultHostPort), oneLine(err))
+	}
+	a.client = c
+	a.namespace = orDefault(opts.Namespace, client.DefaultNamespace)
+	return c, nil
+}
+
+func (a *app) close() {
+	if a.client != nil {
+		a.client.Close()
+	}
+}
+
+// workflowURL links a workflow execution in the Temporal Web UI.
+func (a *app) workflowURL(workflowID, runID string) string {
+	return fmt.Sprintf("%s/namespaces/%s/workflows/%s/%s/history", a.webUI, orDefault(a.namespace, client.DefaultNamespace), workflowID, runID)
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

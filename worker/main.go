@@ -1,0 +1,124 @@
+// Command worker is the congressflow Temporal worker. It probes the host it
+// runs on, sizes itself from what it finds (see --print-sizing), opens the
+// PostgreSQL pool, applies the schema migrations, and runs every workflow
+// and activity on the congressflow task queue until SIGINT or SIGTERM.
+//
+// Each flag falls back to an environment variable, then to a default:
+// flag > env > default.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/opendiscourse/congressflow/internal/config"
+	"github.com/opendiscourse/congressflow/internal/logging"
+	"github.com/opendiscourse/congressflow/internal/workerapp"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "worker:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var (
+		cfg          workerapp.Config
+		printSizing  = fs.Bool("print-sizing", false, "print the sizing plan with the reason for every number, then exit")
+		logLevel     = fs.String("log-level", env(config.EnvLogLevel, "info"), "debug, info, warn or error (env LOG_LEVEL)")
+		logFormat    = fs.String("log-format", env(config.EnvLogFormat, "auto"), "text, json or auto: text on a terminal (env LOG_FORMAT)")
+		probePaths   = fs.String("probe-paths", env("CONGRESSFLOW_PROBE_PATHS", "."), "comma-separated paths whose disks the probe reports (env CONGRESSFLOW_PROBE_PATHS)")
+		restartCmd   = fs.String("pg-restart-command", env("PG_RESTART_COMMAND", ""), "command the tune stage's \"command\" restart policy runs, e.g. \"pg_ctlcluster 15 main restart\" (env PG_RESTART_COMMAND)")
+		intOverrides = []struct {
+			flag, env, usage string
+			dst          *int
+		}{
+			{"activity-slots", "WORKER_ACTIVITY_SLOTS", "concurrent activities", &cfg.Sizing.ActivitySlots},
+			{"workflow-slots", "WORKER_WORKFLOW_SLOTS", "concurrent workflow tasks", &cfg.Sizing.WorkflowTaskSlots},
+			{"activity-pollers", "WORKER_ACTIVITY_POLLERS", "activity task pollers", &cfg.Sizing.ActivityPollers},
+			{"workflow-pollers", "WORKER_WORKFLOW_POLLERS", "workflow task pollers", &cfg.Sizing.WorkflowTaskPollers},
+			{"pool-min-conns", "WORKER_POOL_MIN_CONNS", "pgx pool minimum connections", &cfg.Sizing.PoolMinConns},
+			{"pool-max-conns", "WORKER_POOL_MAX_CONNS", "pgx pool maximum connections", &cfg.Sizing.PoolMaxConns},
+			{"http-conns", "WORKER_HTTP_CONNS_PER_HOST", "HTTP connections per API host", &cfg.Sizing.HTTPConnsPerHost},
+			{"api-requests-per-hour", "CONGRESS_API_REQUESTS_PER_HOUR", "Congress.gov request budget per key (default 5000)", &cfg.APIRequestsPerHour},
+		}
+	)
+	fs.StringVar(&cfg.TaskQueue, "task-queue", env(config.EnvTaskQueue, config.DefaultTaskQueue), "task queue to poll (env CONGRESSFLOW_TASK_QUEUE)")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", getenv(config.EnvDatabase), "PostgreSQL URL (env DATABASE_URL; empty: the libpq PG* variables)")
+	fs.BoolVar(&cfg.ResourceTuner, "resource-tuner", env("WORKER_RESOURCE_TUNER", "") == "true", "size activity slots by memory/CPU use, bounded by the plan (env WORKER_RESOURCE_TUNER=true)")
+	for _, o := range intOverrides {
+		fs.Func(o.flag, fmt.Sprintf("override: %s (env %s)", o.usage, o.env), intSetter(o.flag, o.dst))
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	// Env fallbacks for the overrides a flag did not set.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, o := range intOverrides {
+		if v := getenv(o.env); v != "" && !set[o.flag] {
+			if err := intSetter(o.env, o.dst)(v); err != nil {
+				return err
+			}
+		}
+	}
+	cfg.ProbePaths = splitList(*probePaths, ",")
+	cfg.PGRestartCommand = strings.Fields(*restartCmd)
+
+	logger, err := logging.New(stderr, logging.Options{Level: *logLevel, Format: *logFormat})
+	if err != nil {
+		return err
+	}
+	if *printSizing {
+		plan, profile, dbErr, err := workerapp.Plan(ctx, cfg, logger)
+		if err != nil {
+			return err
+		}
+		return workerapp.PrintSizing(stdout, plan, profile, dbErr)
+	}
+	return workerapp.Run(ctx, cfg, logger)
+}
+
+func intSetter(name string, dst *int) func(string) error {
+	return func(s string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 0 {
+			return fmt.Errorf("%s=%q: want a whole number ≥ 0", name, s)
+		}
+		*dst = n
+		return nil
+	}
+}
+
+func splitList(s, sep string) []string {
+	var out []string
+	for _, p := range strings.Split(s, sep) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,132 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/opendiscourse/congressflow/activities"
+	"github.com/opendiscourse/congressflow/internal/config"
+)
+
+// Stage names, in the order the pipeline runs them.
+const (
+	StageAnalyze = "analyze"
+)
+
+// pipelineStages is every stage in run order; a zero-value input runs them
+// all.
+var pipelineStages = []string{StageAnalyze}
+
+// PipelineInput is the input of [PipelineWorkflow]. The zero value is valid
+// and runs every stage with its defaults.
+type PipelineInput struct {
+	// Stages to run. They always run in pipeline order, whatever order they
+	// are listed in. Empty means all: analyze.
+	Stages []string `json:"stages,omitempty"`
+}
+
+// PipelineResult is the result of [PipelineWorkflow]; a stage that did not
+// run leaves its field nil.
+type PipelineResult struct {
+	// Stages lists the stages that ran, in order.
+	Stages []string `json:"stages"`
+	// Analysis is the analyze stage's result.
+	Analysis *activities.AnalyzeResult `json:"analysis,omitempty"`
+}
+
+// PipelineProgress answers the "progress" query.
+type PipelineProgress struct {
+	// Current is the stage running now, empty when none is.
+	Current string `json:"current,omitempty"`
+	// Done lists the stages that finished.
+	Done []string `json:"done"`
+	// Pending lists the stages still to run.
+	Pending []string `json:"pending"`
+}
+
+// Validate checks the input and returns an error naming the bad field.
+func (in PipelineInput) Validate() error {
+	for _, s := range in.Stages {
+		if !slices.Contains(pipelineStages, s) {
+			return fmt.Errorf("stages: unknown stage %q (known stages: %s)", s, strings.Join(pipelineStages, ", "))
+		}
+	}
+	return nil
+}
+
+// stages returns the stages to run, in pipeline order.
+func (in PipelineInput) stages() []string {
+	if len(in.Stages) == 0 {
+		return slices.Clone(pipelineStages)
+	}
+	var out []string
+	for _, s := range pipelineStages {
+		if slices.Contains(in.Stages, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// PipelineWorkflow runs the pipeline's stages in order: analyze the host,
+// and (as they are enabled) tune PostgreSQL, install extensions and ingest.
+func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			MaximumAttempts:        10,
+			NonRetryableErrorTypes: []string{activities.ErrTypeInvalidInput, activities.ErrTypePermission},
+		},
+	})
+	if err := in.Validate(); err != nil {
+		return PipelineResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, nil)
+	}
+	logger := workflow.GetLogger(ctx)
+	progress := PipelineProgress{Pending: in.stages(), Done: []string{}}
+	if err := workflow.SetQueryHandler(ctx, config.QueryProgress, func() (PipelineProgress, error) {
+		return progress, nil
+	}); err != nil {
+		return PipelineResult{}, err
+	}
+
+	result := PipelineResult{Stages: []string{}}
+	var sys *activities.System
+	for len(progress.Pending) > 0 {
+		stage := progress.Pending[0]
+		progress.Current, progress.Pending = stage, progress.Pending[1:]
+		logger.Info("pipeline: stage started", "stage", stage)
+		var err error
+		switch stage {
+		case StageAnalyze:
+			var r activities.AnalyzeResult
+			err = workflow.ExecuteActivity(ctx, sys.AnalyzeSystem).Get(ctx, &r)
+			result.Analysis = &r
+		}
+		if err != nil {
+			return result, fmt.Errorf("stage %s: %w", stage, err)
+		}
+		result.Stages = append(result.Stages, stage)
+		progress.Done = append(progress.Done, stage)
+		progress.Current = ""
+		logger.Info("pipeline: stage finished", "stage", stage)
+	}
+	return result, nil
+}
+
+// Registry is where workflows are registered: a worker or a replayer.
+type Registry interface {
+	RegisterWorkflow(w any)
+}
+
+// Register registers every congressflow workflow on r.
+func Register(r Registry) {
+	r.RegisterWorkflow(PipelineWorkflow)
+}
