@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		restartCmd   = fs.String("pg-restart-command", env("PG_RESTART_COMMAND", ""), "command the tune stage's \"command\" restart policy runs, e.g. \"pg_ctlcluster 15 main restart\" (env PG_RESTART_COMMAND)")
 		intOverrides = []struct {
 			flag, env, usage string
-			dst          *int
+			dst              *int
 		}{
 			{"activity-slots", "WORKER_ACTIVITY_SLOTS", "concurrent activities", &cfg.Sizing.ActivitySlots},
 			{"workflow-slots", "WORKER_WORKFLOW_SLOTS", "concurrent workflow tasks", &cfg.Sizing.WorkflowTaskSlots},
