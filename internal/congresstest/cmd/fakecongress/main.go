@@ -1,0 +1,109 @@
+// Command fakecongress serves the fake Congress.gov v3 API of package
+// congresstest on a fixed address, for the offline demo and benchmarks:
+//
+//	go run ./internal/congresstest/cmd/fakecongress -addr :8089 -items 100000
+//
+// Point the worker at it with CONGRESS_API_BASE_URL=http://localhost:8089/v3.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lmittmann/tint"
+	"golang.org/x/term"
+
+	"github.com/opendiscourse/congressflow/internal/congresstest"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "fakecongress:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("fakecongress", flag.ContinueOnError)
+	var (
+		opts     congresstest.Options
+		addr     = fs.String("addr", ":8089", "listen address")
+		keys     = fs.String("key", "", "comma-separated accepted API keys (empty accepts any non-empty key)")
+		logLevel = fs.String("log-level", "info", "log level: debug, info, warn, error")
+	)
+	fs.IntVar(&opts.ItemsPerEndpoint, "items", congresstest.DefaultItemsPerEndpoint, "items per endpoint")
+	fs.Int64Var(&opts.Seed, "seed", 1, "seed for item contents and fault draws")
+	fs.IntVar(&opts.RateLimit, "rate-limit", 0, "requests per key per -rate-window (0: no limit, no headers)")
+	fs.DurationVar(&opts.RateWindow, "rate-window", time.Hour, "rolling window of -rate-limit")
+	fs.Float64Var(&opts.ServerErrorRate, "error-rate", 0, "share of requests answered 5xx, half of them HTML")
+	fs.DurationVar(&opts.Latency, "latency", 0, "delay added to every request")
+	fs.Float64Var(&opts.SlowRate, "slow-rate", 0, "share of requests delayed by -slow-latency more")
+	fs.DurationVar(&opts.SlowLatency, "slow-latency", 0, "extra delay of slow requests")
+	fs.IntVar(&opts.TouchEvery, "touch-every", 0, "update -touch-count items every N list requests per endpoint")
+	fs.IntVar(&opts.TouchCount, "touch-count", 1, "items updated by -touch-every")
+	fs.IntVar(&opts.InsertEvery, "insert-every", 0, "insert -insert-count items every N list requests per endpoint")
+	fs.IntVar(&opts.InsertCount, "insert-count", 1, "items inserted by -insert-every")
+	fs.IntVar(&opts.CountLiesBy, "count-lies-by", 0, "added to every reported count")
+	fs.IntVar(&opts.ShortPageEvery, "short-page-every", 0, "cut every Nth full page short by one item")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("flag -log-level %q: use debug, info, warn or error", *logLevel)
+	}
+	var handler slog.Handler = slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		handler = tint.NewHandler(os.Stderr, &tint.Options{Level: level})
+	}
+	logger := slog.New(handler)
+	opts.Logger = logger
+	for _, k := range strings.Split(*keys, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			opts.APIKeys = append(opts.APIKeys, k)
+		}
+	}
+
+	h, err := congresstest.NewHandler(opts)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	logger.Info("fakecongress: serving",
+		slog.String("base_url", "http://"+ln.Addr().String()+"/v3"),
+		slog.Int("items_per_endpoint", opts.ItemsPerEndpoint),
+		slog.Int("api_keys", len(opts.APIKeys)),
+		slog.Int("rate_limit", opts.RateLimit),
+		slog.Float64("error_rate", opts.ServerErrorRate))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("fakecongress: stopped", slog.Int64("requests", h.Requests()))
+	return nil
+}
