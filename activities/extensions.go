@@ -70,7 +70,10 @@ type InstallExtensionsResult struct {
 	// PreloadNeeded lists the libraries the needs_preload outcomes wait
 	// for; RestartNeeded is true when there are any.
 	PreloadNeeded []string `json:"preload_needed,omitempty"`
-	RestartNeeded bool     `json:"restart_needed,omitempty"`
+	// SkippedOptional lists recommended-profile members taken only when
+	// the server has their package (pg_cron), and it has not.
+	SkippedOptional []string `json:"skipped_optional,omitempty"`
+	RestartNeeded   bool     `json:"restart_needed,omitempty"`
 }
 
 // InstallExtensions installs the selected extensions, records one row per
@@ -132,6 +135,7 @@ func (x *Extensions) InstallExtensions(ctx context.Context, in InstallExtensions
 		Outcomes:         rep.Results,
 		Counts:           rep.Counts,
 		PreloadNeeded:    rep.PreloadNeeded,
+		SkippedOptional:  rep.SkippedOptional,
 		RestartNeeded:    len(rep.PreloadNeeded) > 0,
 	}
 	logger.InfoContext(ctx, "extensions: stage done",

@@ -128,6 +128,11 @@ type Report struct {
 	// PreloadNeeded lists the libraries the needs_preload outcomes wait
 	// for, in catalog order.
 	PreloadNeeded []string `json:"preload_needed,omitempty"`
+	// SkippedOptional lists the recommended profile's third-party members
+	// (pg_cron) that the server has no package for. The profile takes them
+	// "when available", so they get no outcome; naming one explicitly
+	// reports it as not_available with its package.
+	SkippedOptional []string `json:"skipped_optional,omitempty"`
 }
 
 // DB is what the installer needs from a connection: a pool, a pooled
@@ -221,8 +226,15 @@ func (c Catalog) Install(ctx context.Context, db DB, opts InstallOptions) (Repor
 	}
 
 	rep := Report{Server: srv}
+	optional := c.optionalUnavailable(opts, avail)
 	done := make(map[string]Result, len(exts))
 	for _, e := range exts {
+		if slices.Contains(optional, e.Name) {
+			rep.SkippedOptional = append(rep.SkippedOptional, e.Name)
+			log.DebugContext(ctx, "extensions: optional profile member not available, skipped",
+				slog.String("extension", e.Name), slog.String("package", e.PackageFor(srv.Major)))
+			continue
+		}
 		r := decide(e, srv, avail, installed, done)
 		if r.Outcome == OutcomeInstallable && !opts.CheckOnly {
 			if r, err = create(ctx, db, e, srv); err != nil {
@@ -247,6 +259,26 @@ func (c Catalog) Install(ctx context.Context, db DB, opts InstallOptions) (Repor
 	}
 	rep.Counts = CountOutcomes(rep.Results)
 	return rep, nil
+}
+
+// optionalUnavailable returns the recommended profile's third-party
+// members that the server lacks and that were not asked for by name.
+func (c Catalog) optionalUnavailable(opts InstallOptions, avail map[string]available) []string {
+	profile := strings.ToLower(strings.TrimSpace(opts.Profile))
+	if profile != ProfileRecommended && (profile != "" || len(opts.Names) > 0) {
+		return nil
+	}
+	var out []string
+	for _, name := range c.recommended {
+		e, ok := c.Lookup(name)
+		if !ok || e.Package == "contrib" || slices.Contains(opts.Names, name) {
+			continue
+		}
+		if _, ok := avail[name]; !ok {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func probeServer(ctx context.Context, db DB) (Server, error) {
