@@ -1,0 +1,557 @@
+package pgtune
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/opendiscourse/congressflow/internal/store"
+)
+
+// Conditions callers branch on.
+var (
+	// ErrAlterSystemDisabled: allow_alter_system is off (PG 17+), so
+	// ALTER SYSTEM fails; nothing was changed.
+	ErrAlterSystemDisabled = errors.New("ALTER SYSTEM is disabled on this server (allow_alter_system = off)")
+	// ErrNotPermitted: the role may not ALTER SYSTEM or read
+	// pg_file_settings; nothing was changed.
+	ErrNotPermitted = errors.New("not permitted to change server settings")
+)
+
+// DefaultSettleTimeout bounds the wait for a configuration reload to reach
+// the tuning session.
+const DefaultSettleTimeout = 10 * time.Second
+
+// applicationName identifies the tuning session in pg_stat_activity.
+const applicationName = "congressflow-tune"
+
+// Connect opens the session tuning works through: the pool's server and
+// credentials, but none of the pool's per-session settings, so pg_settings
+// shows the server's own values (the pool sets statement_timeout and
+// idle_in_transaction_session_timeout for its sessions, which would hide
+// them). ALTER SYSTEM runs on it outside any transaction.
+func Connect(ctx context.Context, pool *pgxpool.Pool) (*pgx.Conn, error) {
+	cfg := pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams = map[string]string{"application_name": applicationName}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect for tuning to %s: %w", store.Describe(cfg), store.Translate(err))
+	}
+	return conn, nil
+}
+
+// ReadState reads what the server runs and has configured for the named
+// settings, whether it allows ALTER SYSTEM, and whether the given preload
+// libraries' files are in its pkglibdir. db should be a session from
+// [Connect].
+func ReadState(ctx context.Context, db store.DBTX, names, libraries []string) (ServerState, error) {
+	st := ServerState{Settings: map[string]Current{}, AllowAlterSystem: true}
+	err := db.QueryRow(ctx, `SELECT current_setting('server_version_num')::int, pg_postmaster_start_time(),
+       current_setting('is_superuser') = 'on'`).Scan(&st.VersionNum, &st.PostmasterStartTime, &st.Superuser)
+	if err != nil {
+		return st, fmt.Errorf("read server version: %w", store.Translate(err))
+	}
+	st.Version = st.VersionNum / 10000
+
+	rows, err := db.Query(ctx, `
+SELECT name, setting, coalesce(unit, ''), context, source, pending_restart, current_setting(name)
+FROM pg_settings WHERE name = ANY($1)`, names)
+	if err != nil {
+		return st, fmt.Errorf("read pg_settings: %w", store.Translate(err))
+	}
+	cur, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Current, error) {
+		var c Current
+		err := r.Scan(&c.Name, &c.Setting, &c.Unit, &c.Context, &c.Source, &c.PendingRestart, &c.Display)
+		return c, err
+	})
+	if err != nil {
+		return st, fmt.Errorf("read pg_settings: %w", store.Translate(err))
+	}
+	for _, c := range cur {
+		st.Settings[c.Name] = c
+	}
+
+	rows, err = db.Query(ctx, `SELECT name FROM pg_settings WHERE pending_restart ORDER BY name`)
+	if err == nil {
+		st.PendingRestart, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil {
+		return st, fmt.Errorf("read pending restarts: %w", store.Translate(err))
+	}
+
+	var allow *string
+	err = db.QueryRow(ctx, `SELECT (SELECT setting FROM pg_settings WHERE name = 'allow_alter_system')`).Scan(&allow)
+	if err != nil {
+		return st, fmt.Errorf("read allow_alter_system: %w", store.Translate(err))
+	}
+	st.AllowAlterSystem = allow == nil || *allow == "on"
+
+	if err := readFileSettings(ctx, db, names, &st); err != nil {
+		return st, err
+	}
+	if err := readPrivileges(ctx, db, names, &st); err != nil {
+		return st, err
+	}
+	if err := checkLibraries(ctx, db, libraries, &st); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// readFileSettings fills the configured values from pg_file_settings. The
+// last entry for a name wins, as when the server reads the files.
+func readFileSettings(ctx context.Context, db store.DBTX, names []string, st *ServerState) error {
+	rows, err := db.Query(ctx, `
+SELECT name, coalesce(setting, ''), coalesce(error, ''), coalesce(sourcefile, '')
+FROM pg_file_settings WHERE name = ANY($1) ORDER BY seqno`, names)
+	if err != nil {
+		if errors.Is(store.Translate(err), store.ErrPermission) {
+			return nil
+		}
+		return fmt.Errorf("read pg_file_settings: %w", store.Translate(err))
+	}
+	type entry struct{ name, setting, errText, file string }
+	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (entry, error) {
+		var e entry
+		err := r.Scan(&e.name, &e.setting, &e.errText, &e.file)
+		return e, err
+	})
+	if err != nil {
+		if errors.Is(store.Translate(err), store.ErrPermission) {
+			return nil
+		}
+		return fmt.Errorf("read pg_file_settings: %w", store.Translate(err))
+	}
+	st.FileSettingsReadable = true
+	for _, e := range entries {
+		c, ok := st.Settings[e.name]
+		if !ok {
+			continue
+		}
+		c.Configured, c.HasConfigured, c.ConfiguredError = e.setting, true, e.errText
+		if path.Base(e.file) == "postgresql.auto.conf" {
+			c.AutoConf, c.InAutoConf = e.setting, true
+		}
+		st.Settings[e.name] = c
+	}
+	return nil
+}
+
+// readPrivileges lists the settings a non-superuser may not ALTER SYSTEM
+// (PG 15+ grants it per parameter; before 15 only superusers may).
+func readPrivileges(ctx context.Context, db store.DBTX, names []string, st *ServerState) error {
+	if st.Superuser {
+		return nil
+	}
+	known := make([]string, 0, len(names))
+	for _, n := range names {
+		if _, ok := st.Settings[n]; ok {
+			known = append(known, n)
+		}
+	}
+	if st.Version < 15 {
+		st.NoAlterPrivilege = known
+		return nil
+	}
+	rows, err := db.Query(ctx, `SELECT n FROM unnest($1::text[]) AS n WHERE NOT has_parameter_privilege(n, 'ALTER SYSTEM') ORDER BY n`, known)
+	if err == nil {
+		st.NoAlterPrivilege, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil {
+		return fmt.Errorf("read ALTER SYSTEM privileges: %w", store.Translate(err))
+	}
+	return nil
+}
+
+// checkLibraries looks for each library's file in the server's pkglibdir
+// (pg_config and pg_stat_file need a superuser or granted roles; without
+// them the status is unknown and the library is not preloaded).
+func checkLibraries(ctx context.Context, db store.DBTX, libraries []string, st *ServerState) error {
+	if len(libraries) == 0 {
+		return nil
+	}
+	st.Libraries = map[string]LibraryStatus{}
+	for _, l := range libraries {
+		st.Libraries[l] = LibraryUnknown
+	}
+	var libdir string
+	if err := db.QueryRow(ctx, `SELECT setting FROM pg_config WHERE name = 'PKGLIBDIR'`).Scan(&libdir); err != nil {
+		terr := store.Translate(err)
+		if errors.Is(terr, store.ErrPermission) || errors.Is(terr, store.ErrNotFound) {
+			return nil
+		}
+		return fmt.Errorf("read pkglibdir: %w", terr)
+	}
+	for _, lib := range libraries {
+		p := lib
+		switch {
+		case strings.HasPrefix(lib, "$libdir/"):
+			p = path.Join(libdir, strings.TrimPrefix(lib, "$libdir/"))
+		case !strings.Contains(lib, "/"):
+			p = path.Join(libdir, lib)
+		}
+		var found bool
+		err := db.QueryRow(ctx, `SELECT (pg_stat_file($1, true)).size IS NOT NULL OR (pg_stat_file($1 || '.so', true)).size IS NOT NULL`, p).Scan(&found)
+		if err != nil {
+			if errors.Is(store.Translate(err), store.ErrPermission) {
+				return nil
+			}
+			return fmt.Errorf("look for library %s: %w", lib, store.Translate(err))
+		}
+		st.Libraries[lib] = LibraryMissing
+		if found {
+			st.Libraries[lib] = LibraryPresent
+		}
+	}
+	return nil
+}
+
+// PlanFor reads the server's state for a recommendation's settings and
+// libraries and builds the plan. db should be a session from [Connect].
+func PlanFor(ctx context.Context, db store.DBTX, rec Recommendation, hw Hardware) (Plan, error) {
+	names := make([]string, len(rec.Settings))
+	var libs []string
+	for i, s := range rec.Settings {
+		names[i] = s.Name
+		if allowList[s.Name].kind == kindList {
+			libs = append(libs, splitList(s.Value)...)
+		}
+	}
+	st, err := ReadState(ctx, db, names, libs)
+	if err != nil {
+		return Plan{}, err
+	}
+	return BuildPlan(rec, st, hw), nil
+}
+
+// Change is one setting changed (or restored) by a run.
+type Change struct {
+	Name    string  `json:"name"`
+	Old     string  `json:"old"`
+	New     string  `json:"new"`
+	Context Context `json:"context"`
+	Source  Source  `json:"source,omitempty"`
+}
+
+// ApplyReport says what an apply did and where each setting stands.
+type ApplyReport struct {
+	// RunID is the run the changes are recorded under.
+	RunID string `json:"run_id"`
+	// Changes made with ALTER SYSTEM.
+	Changes []Change `json:"changes"`
+	// Live lists changed settings that are in effect now.
+	Live []string `json:"live"`
+	// PendingRestart lists every setting waiting for a restart.
+	PendingRestart []string `json:"pending_restart,omitempty"`
+	// Rejected settings were refused by the server; the rest went ahead.
+	Rejected []Rejection `json:"rejected,omitempty"`
+	// NotLive are changed settings that should be live and are not (yet).
+	NotLive []Mismatch `json:"not_live,omitempty"`
+	// Message sums it up in one line.
+	Message string `json:"message"`
+	// PostmasterStartTime after the apply: a restart moves it.
+	PostmasterStartTime time.Time `json:"postmaster_start_time"`
+}
+
+// ApplyOptions configure [Apply] and [Revert].
+type ApplyOptions struct {
+	// WorkflowID and RunID identify the run in ops.tuning_changes.
+	WorkflowID, RunID string
+	// Logger receives one line per change. Nil discards.
+	Logger *slog.Logger
+	// SettleTimeout bounds the wait for the reload. Default
+	// [DefaultSettleTimeout].
+	SettleTimeout time.Duration
+}
+
+func (o ApplyOptions) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Logger
+}
+
+// Apply runs the plan's changes: for each setting it records the old
+// value in ops.tuning_changes, then runs ALTER SYSTEM on its own (never in
+// a transaction). A value the server refuses is reported and the rest go
+// ahead. Then it reloads the configuration and reports what is live, what
+// waits for a restart and what was rejected. With nothing to change it
+// changes nothing and says so.
+//
+// It stops before changing anything when allow_alter_system is off
+// ([ErrAlterSystemDisabled]) or the role lacks the privileges
+// ([ErrNotPermitted]). db must be a session, not a transaction; use
+// [Connect]. ops.tuning_changes must be in db's database.
+func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (ApplyReport, error) {
+	log := opts.logger()
+	rep := ApplyReport{RunID: opts.RunID, Changes: []Change{}, Live: []string{}}
+	var todo []Item
+	for _, it := range p.Items {
+		if it.Action == ActionChange {
+			todo = append(todo, it)
+		}
+	}
+	names := make([]string, len(todo))
+	for i, it := range todo {
+		names[i] = it.Name
+	}
+	st, err := ReadState(ctx, db, names, nil)
+	if err != nil {
+		return rep, err
+	}
+	rep.PostmasterStartTime = st.PostmasterStartTime
+	rep.PendingRestart = st.PendingRestart
+	if len(todo) == 0 {
+		rep.Message = fmt.Sprintf("nothing to change: all %d settings already match (within 5%%)", countKept(p))
+		return rep, nil
+	}
+	if !st.AllowAlterSystem {
+		return rep, ErrAlterSystemDisabled
+	}
+	if !st.Superuser && len(st.NoAlterPrivilege) > 0 {
+		return rep, fmt.Errorf("%w: the role may not ALTER SYSTEM %s (connect as a superuser or GRANT ALTER SYSTEM ON PARAMETER)",
+			ErrNotPermitted, strings.Join(st.NoAlterPrivilege, ", "))
+	}
+	if !st.FileSettingsReadable {
+		return rep, fmt.Errorf("%w: pg_file_settings is not readable, so old values cannot be recorded (connect as a superuser)", ErrNotPermitted)
+	}
+
+	var applied []Item
+	for _, it := range todo {
+		cur := st.Settings[it.Name]
+		var old *string
+		if cur.InAutoConf {
+			old = &cur.AutoConf
+		}
+		row, err := store.RecordTuningChange(ctx, db, store.TuningChange{
+			WorkflowID: opts.WorkflowID, RunID: opts.RunID, Name: it.Name, OldValue: old, OldDisplay: cur.Display,
+			NewValue: it.Value, Context: string(it.Context), Source: string(it.Source),
+		})
+		if err != nil {
+			return rep, fmt.Errorf("record change of %s: %w", it.Name, err)
+		}
+		stmt := AlterStatement(it.Name, it.Value)
+		if _, err := db.Exec(ctx, stmt); err != nil {
+			if msg, ok := refused(err); ok {
+				log.WarnContext(ctx, "tune: server refused a setting", slog.String("guc", it.Name), slog.String("value", it.Value), slog.String("error", msg))
+				rep.Rejected = append(rep.Rejected, Rejection{Name: it.Name, Value: it.Value, Error: msg})
+				if serr := store.SetTuningChangeStatus(ctx, db, row.ID, store.TuningFailed, msg); serr != nil {
+					return rep, serr
+				}
+				continue
+			}
+			terr := store.Translate(err)
+			if errors.Is(terr, store.ErrPermission) {
+				return rep, fmt.Errorf("%s: %w: %w", stmt, ErrNotPermitted, terr)
+			}
+			return rep, fmt.Errorf("%s: %w", stmt, terr)
+		}
+		if err := store.SetTuningChangeStatus(ctx, db, row.ID, store.TuningApplied, ""); err != nil {
+			return rep, err
+		}
+		log.InfoContext(ctx, "tune: setting changed", slog.String("guc", it.Name), slog.String("old", cur.Display),
+			slog.String("new", it.Value), slog.String("context", string(it.Context)))
+		rep.Changes = append(rep.Changes, Change{Name: it.Name, Old: cur.Display, New: it.Value, Context: it.Context, Source: it.Source})
+		applied = append(applied, it)
+	}
+	if len(applied) == 0 {
+		rep.Message = fmt.Sprintf("nothing changed: the server refused all %d settings", len(rep.Rejected))
+		return rep, nil
+	}
+	if err := reload(ctx, db, opts.SettleTimeout); err != nil {
+		return rep, err
+	}
+	vr, st, err := check(ctx, db, Plan{Items: applied}, false)
+	if err != nil {
+		return rep, err
+	}
+	rep.Live = vr.Live
+	rep.PendingRestart = st.PendingRestart
+	rep.Rejected = append(rep.Rejected, vr.Rejected...)
+	rep.NotLive = vr.Mismatches
+	rep.PostmasterStartTime = st.PostmasterStartTime
+	rep.Message = fmt.Sprintf("changed %d settings: %d live, %d wait for a restart, %d rejected",
+		len(rep.Changes), len(vr.Live), len(vr.PendingRestart), len(rep.Rejected))
+	return rep, nil
+}
+
+func countKept(p Plan) int {
+	n := 0
+	for _, it := range p.Items {
+		if it.Action == ActionKeep {
+			n++
+		}
+	}
+	return n
+}
+
+// refused reports whether ALTER SYSTEM failed because of the setting or
+// its value (the statement is fine, the server says no), with the
+// server's message.
+func refused(err error) (string, bool) {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return "", false
+	}
+	switch pgErr.Code {
+	case "22023", "22P02", "42704", "55P02":
+		msg := pgErr.Message
+		if pgErr.Detail != "" {
+			msg += ": " + pgErr.Detail
+		}
+		return msg, true
+	}
+	return "", false
+}
+
+// reload asks the server to re-read its configuration and waits (up to
+// timeout) until this session has re-read it too, so pg_settings and
+// pending_restart reflect the new files.
+func reload(ctx context.Context, db store.DBTX, timeout time.Duration) error {
+	var before time.Time
+	if err := db.QueryRow(ctx, `SELECT pg_conf_load_time()`).Scan(&before); err != nil {
+		return fmt.Errorf("read pg_conf_load_time: %w", store.Translate(err))
+	}
+	if _, err := db.Exec(ctx, `SELECT pg_reload_conf()`); err != nil {
+		return fmt.Errorf("pg_reload_conf: %w", store.Translate(err))
+	}
+	if timeout <= 0 {
+		timeout = DefaultSettleTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var reloaded bool
+		err := db.QueryRow(ctx, `SELECT pg_conf_load_time() > $1`, before).Scan(&reloaded)
+		if err == nil && reloaded {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return fmt.Errorf("wait for configuration reload: %w", store.Translate(err))
+			}
+			// Not seen in time; what follows reads the state as it is.
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// check reads the state of the plan's settings and compares.
+func check(ctx context.Context, db store.DBTX, p Plan, restarted bool) (VerifyReport, ServerState, error) {
+	names := make([]string, 0, len(p.Items))
+	for _, it := range p.Items {
+		names = append(names, it.Name)
+	}
+	st, err := ReadState(ctx, db, names, nil)
+	if err != nil {
+		return VerifyReport{}, st, err
+	}
+	return Check(p, st, restarted), st, nil
+}
+
+// Verify re-reads pg_settings and compares it with the plan's changed and
+// kept settings. restarted says whether the server was restarted since
+// the apply: then nothing may still wait for a restart. It reports; the
+// caller decides whether mismatches fail the run.
+func Verify(ctx context.Context, db store.DBTX, p Plan, restarted bool) (VerifyReport, error) {
+	vr, _, err := check(ctx, db, p, restarted)
+	return vr, err
+}
+
+// RevertReport says what a revert restored.
+type RevertReport struct {
+	RunID string `json:"run_id"`
+	// Reverted lists the restored settings: Old is the value the run had
+	// set, New the restored one ("(reset)" when the run's ALTER SYSTEM
+	// entry was removed).
+	Reverted []Change `json:"reverted"`
+	// PendingRestart lists every setting waiting for a restart afterwards.
+	PendingRestart []string `json:"pending_restart,omitempty"`
+	Message        string   `json:"message"`
+}
+
+// Revert restores the values a run recorded in ops.tuning_changes, newest
+// first: ALTER SYSTEM RESET when postgresql.auto.conf did not set the
+// parameter before, else ALTER SYSTEM SET to the recorded value. Then it
+// reloads. Reverting twice is harmless: reverted rows are skipped.
+func Revert(ctx context.Context, db store.DBTX, runID string, opts ApplyOptions) (RevertReport, error) {
+	log := opts.logger()
+	rep := RevertReport{RunID: runID, Reverted: []Change{}}
+	rows, err := store.ListTuningChanges(ctx, db, runID)
+	if err != nil {
+		return rep, err
+	}
+	rows = slices.DeleteFunc(rows, func(r store.TuningChange) bool { return r.Status == store.TuningReverted })
+	if len(rows) == 0 {
+		rep.Message = "nothing to revert for run " + runID
+		return rep, nil
+	}
+	var allow *string
+	if err := db.QueryRow(ctx, `SELECT (SELECT setting FROM pg_settings WHERE name = 'allow_alter_system')`).Scan(&allow); err != nil {
+		return rep, fmt.Errorf("read allow_alter_system: %w", store.Translate(err))
+	}
+	if allow != nil && *allow != "on" {
+		return rep, ErrAlterSystemDisabled
+	}
+	for i := len(rows) - 1; i >= 0; i-- {
+		r := rows[i]
+		if _, ok := allowList[r.Name]; !ok {
+			return rep, fmt.Errorf("revert %s: not an allow-listed setting; ops.tuning_changes row %d was not written by this tool", r.Name, r.ID)
+		}
+		stmt, restored := ResetStatement(r.Name), "(reset)"
+		if r.OldValue != nil {
+			stmt, restored = AlterStatement(r.Name, *r.OldValue), *r.OldValue
+		}
+		if _, err := db.Exec(ctx, stmt); err != nil {
+			return rep, fmt.Errorf("%s: %w", stmt, store.Translate(err))
+		}
+		if err := store.SetTuningChangeStatus(ctx, db, r.ID, store.TuningReverted, ""); err != nil {
+			return rep, err
+		}
+		log.InfoContext(ctx, "tune: setting reverted", slog.String("guc", r.Name), slog.String("restored", restored))
+		rep.Reverted = append(rep.Reverted, Change{Name: r.Name, Old: r.NewValue, New: restored, Context: Context(r.Context), Source: Source(r.Source)})
+	}
+	if err := reload(ctx, db, opts.SettleTimeout); err != nil {
+		return rep, err
+	}
+	st, err := ReadState(ctx, db, nil, nil)
+	if err != nil {
+		return rep, err
+	}
+	rep.PendingRestart = st.PendingRestart
+	rep.Message = fmt.Sprintf("reverted %d settings of run %s; %d settings wait for a restart", len(rep.Reverted), runID, len(st.PendingRestart))
+	return rep, nil
+}
+
+// PostmasterStartTime returns pg_postmaster_start_time(): a restart moves
+// it.
+func PostmasterStartTime(ctx context.Context, db store.DBTX) (time.Time, error) {
+	var t time.Time
+	if err := db.QueryRow(ctx, `SELECT pg_postmaster_start_time()`).Scan(&t); err != nil {
+		return t, fmt.Errorf("read pg_postmaster_start_time: %w", store.Translate(err))
+	}
+	return t, nil
+}
+
+// DataDirectory returns the server's data_directory (readable by
+// superusers and pg_read_all_settings members).
+func DataDirectory(ctx context.Context, db store.DBTX) (string, error) {
+	var dir string
+	if err := db.QueryRow(ctx, `SELECT current_setting('data_directory')`).Scan(&dir); err != nil {
+		return "", fmt.Errorf("read data_directory: %w", store.Translate(err))
+	}
+	return dir, nil
+}

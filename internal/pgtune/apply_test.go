@@ -1,0 +1,251 @@
+package pgtune_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opendiscourse/congressflow/internal/pgtest"
+	"github.com/opendiscourse/congressflow/internal/pgtune"
+	"github.com/opendiscourse/congressflow/internal/store"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+type bundle struct {
+	ctx     context.Context
+	cluster *pgtest.Cluster
+	pool    *pgxpool.Pool
+	conn    *pgx.Conn
+}
+
+// setup starts a cluster of the test's own: ALTER SYSTEM and restarts are
+// cluster-wide, so these tests cannot share one.
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	c := pgtest.Start(t)
+	pool, err := store.Open(ctx, store.PoolConfig{URL: c.URL("postgres")})
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	_, err = store.Migrate(ctx, pool)
+	require.NoError(t, err)
+	b := &bundle{ctx: ctx, cluster: c, pool: pool}
+	b.reconnect(t)
+	return b
+}
+
+// reconnect opens a fresh tuning session (a restart ends the old one).
+func (b *bundle) reconnect(t *testing.T) {
+	t.Helper()
+	if b.conn != nil {
+		_ = b.conn.Close(b.ctx)
+	}
+	b.pool.Reset()
+	conn, err := pgtune.Connect(b.ctx, b.pool)
+	require.NoError(t, err)
+	b.conn = conn
+	t.Cleanup(func() { _ = conn.Close(context.WithoutCancel(b.ctx)) })
+}
+
+func (b *bundle) plan(t *testing.T, req pgtune.Request, preload []string) pgtune.Plan {
+	t.Helper()
+	rec, err := pgtune.Recommend(req.Input(0, 0, 15, preload))
+	require.NoError(t, err)
+	rec, err = pgtune.ApplyOverrides(rec, req.Overrides)
+	require.NoError(t, err)
+	p, err := pgtune.PlanFor(b.ctx, b.conn, rec, pgtune.Hardware{Source: pgtune.HardwareInput})
+	require.NoError(t, err)
+	return p
+}
+
+// settings returns pg_settings.setting for names, as a fresh session sees
+// them.
+func (b *bundle) settings(t *testing.T, names []string) map[string]string {
+	t.Helper()
+	rows, err := b.conn.Query(b.ctx, `SELECT name, setting FROM pg_settings WHERE name = ANY($1)`, names)
+	require.NoError(t, err)
+	out := map[string]string{}
+	for rows.Next() {
+		var n, s string
+		require.NoError(t, rows.Scan(&n, &s))
+		out[n] = s
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+func (b *bundle) pendingRestart(t *testing.T) []string {
+	t.Helper()
+	rows, err := b.conn.Query(b.ctx, `SELECT name FROM pg_settings WHERE pending_restart ORDER BY name`)
+	require.NoError(t, err)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	return names
+}
+
+func (b *bundle) restart(t *testing.T) {
+	t.Helper()
+	before, err := pgtune.PostmasterStartTime(b.ctx, b.conn)
+	require.NoError(t, err)
+	out, err := pgtune.RunCommand(b.ctx, b.cluster.RestartCommand())
+	require.NoError(t, err, "restart: %s\n%s", out, b.cluster.Log())
+	b.reconnect(t)
+	after, err := pgtune.PostmasterStartTime(b.ctx, b.conn)
+	require.NoError(t, err)
+	require.True(t, after.After(before), "the server restarted")
+}
+
+// TestApplyRestartVerifyRevert is the tune stage end to end on a real
+// PostgreSQL 15: the plan for a 2GB/2CPU host is applied, only the
+// postmaster settings wait for a restart, the restart makes everything
+// live, and a revert brings every setting back.
+func TestApplyRestartVerifyRevert(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	req := pgtune.Request{Memory: "2GB", CPUs: 2, Workload: "oltp", Storage: "ssd"}
+	preload := []string{"no_such_library"}
+	p := b.plan(t, req, preload)
+	require.Empty(t, p.Blocked)
+	require.Positive(t, p.Changes)
+
+	spl, ok := p.Get("shared_preload_libraries")
+	require.True(t, ok)
+	require.Equal(t, "pg_stat_statements", spl.Value, "a library missing from pkglibdir is never listed")
+	require.Contains(t, spl.Note, "left out no_such_library")
+	pss, _ := p.Get("pg_stat_statements.max")
+	require.Equal(t, pgtune.ActionSkip, pss.Action, "unknown until pg_stat_statements is loaded")
+
+	names := make([]string, len(p.Items))
+	for i, it := range p.Items {
+		names[i] = it.Name
+	}
+	before := b.settings(t, names)
+	autoConf := filepath.Join(b.cluster.DataDir(), "postgresql.auto.conf")
+	autoBefore, err := os.ReadFile(autoConf)
+	require.NoError(t, err)
+
+	rep, err := pgtune.Apply(b.ctx, b.conn, p, pgtune.ApplyOptions{WorkflowID: "wf", RunID: "run-1"})
+	require.NoError(t, err)
+	require.Empty(t, rep.Rejected)
+	require.Empty(t, rep.NotLive)
+	require.Len(t, rep.Changes, p.Changes)
+
+	// pending_restart lists exactly the postmaster settings that changed.
+	var wantPending, wantLive []string
+	for _, c := range rep.Changes {
+		if c.Context == pgtune.ContextRestart {
+			wantPending = append(wantPending, c.Name)
+		} else {
+			wantLive = append(wantLive, c.Name)
+		}
+	}
+	slices.Sort(wantPending)
+	require.Equal(t, wantPending, b.pendingRestart(t))
+	require.Equal(t, wantPending, rep.PendingRestart)
+	require.ElementsMatch(t, wantLive, rep.Live)
+	require.Contains(t, wantPending, "shared_buffers")
+	require.Contains(t, wantPending, "shared_preload_libraries")
+	require.Contains(t, wantLive, "effective_cache_size")
+
+	// One literal per library: the file lists the name, not a quoted list.
+	auto, err := os.ReadFile(autoConf)
+	require.NoError(t, err)
+	require.Contains(t, string(auto), "shared_preload_libraries = 'pg_stat_statements'")
+
+	vr, err := pgtune.Verify(b.ctx, b.conn, p, false)
+	require.NoError(t, err)
+	require.Empty(t, vr.Mismatches)
+	require.ElementsMatch(t, wantPending, vr.PendingRestart)
+
+	// The same input again changes nothing, and says so.
+	again := b.plan(t, req, preload)
+	require.Zero(t, again.Changes, "%+v", again.Items)
+	rep2, err := pgtune.Apply(b.ctx, b.conn, again, pgtune.ApplyOptions{WorkflowID: "wf", RunID: "run-2"})
+	require.NoError(t, err)
+	require.Empty(t, rep2.Changes)
+	require.Contains(t, rep2.Message, "nothing to change")
+	rows, err := store.ListTuningChanges(b.ctx, b.pool, "run-2")
+	require.NoError(t, err)
+	require.Empty(t, rows)
+
+	b.restart(t)
+	vr, err = pgtune.Verify(b.ctx, b.conn, p, true)
+	require.NoError(t, err)
+	require.Empty(t, vr.Mismatches)
+	require.Empty(t, vr.PendingRestart)
+	require.Empty(t, b.pendingRestart(t))
+	got := b.settings(t, []string{"shared_buffers", "max_connections", "shared_preload_libraries", "track_activity_query_size"})
+	require.Equal(t, map[string]string{"shared_buffers": "65536", "max_connections": "300",
+		"shared_preload_libraries": "pg_stat_statements", "track_activity_query_size": "4096"}, got)
+
+	// With pg_stat_statements loaded, its settings become plannable.
+	after := b.plan(t, req, preload)
+	pss, _ = after.Get("pg_stat_statements.max")
+	require.Equal(t, pgtune.ActionChange, pss.Action)
+
+	recorded, err := store.ListTuningChanges(b.ctx, b.pool, "run-1")
+	require.NoError(t, err)
+	require.Len(t, recorded, len(rep.Changes))
+	for _, r := range recorded {
+		require.Equal(t, store.TuningApplied, r.Status, r.Name)
+	}
+
+	rr, err := pgtune.Revert(b.ctx, b.conn, "run-1", pgtune.ApplyOptions{})
+	require.NoError(t, err)
+	require.Len(t, rr.Reverted, len(rep.Changes))
+	require.ElementsMatch(t, wantPending, rr.PendingRestart)
+	auto, err = os.ReadFile(autoConf)
+	require.NoError(t, err)
+	require.Equal(t, string(autoBefore), string(auto), "postgresql.auto.conf is back to what it was")
+
+	b.restart(t)
+	require.Equal(t, before, b.settings(t, names), "every recorded setting is back to its old value")
+	require.Empty(t, b.pendingRestart(t))
+
+	rr, err = pgtune.Revert(b.ctx, b.conn, "run-1", pgtune.ApplyOptions{})
+	require.NoError(t, err)
+	require.Empty(t, rr.Reverted, "a second revert has nothing to do")
+}
+
+// TestApplyReportsRejectedValues: a value the server refuses is reported
+// and recorded as failed; the other settings still go ahead.
+func TestApplyReportsRejectedValues(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	p := b.plan(t, pgtune.Request{Memory: "1GB", CPUs: 1, Overrides: []pgtune.Override{
+		{Name: "max_connections", Value: "0"}, // allowed by the allow-list, below the server's minimum
+		{Name: "work_mem", Value: "64MB"},
+	}}, nil)
+	keep := []string{"max_connections", "work_mem", "checkpoint_timeout"}
+	p.Items = slices.DeleteFunc(p.Items, func(it pgtune.Item) bool { return !slices.Contains(keep, it.Name) })
+
+	rep, err := pgtune.Apply(b.ctx, b.conn, p, pgtune.ApplyOptions{WorkflowID: "wf", RunID: "run-rejected"})
+	require.NoError(t, err)
+	require.Len(t, rep.Rejected, 1)
+	require.Equal(t, "max_connections", rep.Rejected[0].Name)
+	require.Contains(t, rep.Rejected[0].Error, "outside the valid range")
+	require.ElementsMatch(t, []string{"work_mem", "checkpoint_timeout"}, rep.Live)
+	require.Empty(t, rep.PendingRestart)
+
+	rows, err := store.ListTuningChanges(b.ctx, b.pool, "run-rejected")
+	require.NoError(t, err)
+	status := map[string]string{}
+	for _, r := range rows {
+		status[r.Name] = r.Status
+	}
+	require.Equal(t, map[string]string{"max_connections": store.TuningFailed, "work_mem": store.TuningApplied, "checkpoint_timeout": store.TuningApplied}, status)
+
+	// Reverting a run with a failed row is harmless.
+	_, err = pgtune.Revert(b.ctx, b.conn, "run-rejected", pgtune.ApplyOptions{})
+	require.NoError(t, err)
+	got := b.settings(t, []string{"work_mem", "checkpoint_timeout", "max_connections"})
+	require.Equal(t, map[string]string{"work_mem": "4096", "checkpoint_timeout": "300", "max_connections": "100"}, got)
+	require.True(t, b.cluster.Running())
+}

@@ -1,0 +1,201 @@
+package pgtune
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func rec(settings ...Setting) Recommendation {
+	for i := range settings {
+		settings[i] = finish(settings[i], 15)
+	}
+	return Recommendation{Input: Input{PGVersion: 15}, Settings: settings}
+}
+
+func state(cs ...Current) ServerState {
+	st := ServerState{Version: 15, Settings: map[string]Current{}, AllowAlterSystem: true, Superuser: true, FileSettingsReadable: true,
+		Libraries: map[string]LibraryStatus{"pg_stat_statements": LibraryPresent, "pg_cron": LibraryMissing}}
+	for _, c := range cs {
+		st.Settings[c.Name] = c
+	}
+	return st
+}
+
+func TestBuildPlanDecidesEachSetting(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		want       Setting
+		cur        *Current
+		action     Action
+		value      string
+		note       string
+		statements []string
+	}{
+		{
+			name: "equal in other units", want: Setting{Name: "shared_buffers", Value: "1GB"},
+			cur:    &Current{Name: "shared_buffers", Setting: "131072", Unit: "8kB", Display: "1GB", Context: "postmaster"},
+			action: ActionKeep, note: "already set",
+		},
+		{
+			name: "within 5 percent", want: Setting{Name: "shared_buffers", Value: "1GB"},
+			cur:    &Current{Name: "shared_buffers", Setting: "126000", Unit: "8kB", Display: "1008000kB", Context: "postmaster"},
+			action: ActionKeep, note: "within 5% of the target",
+		},
+		{
+			name: "beyond 5 percent", want: Setting{Name: "shared_buffers", Value: "1GB"},
+			cur:    &Current{Name: "shared_buffers", Setting: "16384", Unit: "8kB", Display: "128MB", Context: "postmaster"},
+			action: ActionChange, statements: []string{"ALTER SYSTEM SET shared_buffers = '1GB'", "SELECT pg_reload_conf()"},
+		},
+		{
+			name: "configured and waiting for a restart", want: Setting{Name: "shared_buffers", Value: "1GB"},
+			cur: &Current{Name: "shared_buffers", Setting: "16384", Unit: "8kB", Display: "128MB", Context: "postmaster",
+				PendingRestart: true, Configured: "1GB", HasConfigured: true, ConfiguredError: "setting could not be applied"},
+			action: ActionKeep, note: "already configured; waits for a restart",
+		},
+		{
+			name: "time units", want: Setting{Name: "checkpoint_timeout", Value: "15min"},
+			cur:    &Current{Name: "checkpoint_timeout", Setting: "900", Unit: "s", Display: "15min", Context: "sighup"},
+			action: ActionKeep, note: "already set",
+		},
+		{
+			name: "bool spelled differently", want: Setting{Name: "log_checkpoints", Value: "on"},
+			cur:    &Current{Name: "log_checkpoints", Setting: "on", Display: "on", Context: "sighup", Configured: "true", HasConfigured: true},
+			action: ActionKeep,
+		},
+		{
+			name: "enum differs", want: Setting{Name: "wal_compression", Value: "lz4"},
+			cur:    &Current{Name: "wal_compression", Setting: "off", Display: "off", Context: "superuser"},
+			action: ActionChange, statements: []string{"ALTER SYSTEM SET wal_compression = 'lz4'", "SELECT pg_reload_conf()"},
+		},
+		{
+			name: "unknown to the server", want: Setting{Name: "io_method", Value: "io_uring"},
+			action: ActionSkip, note: "PostgreSQL 15 does not know this setting",
+		},
+		{
+			name: "extension setting before its library is loaded", want: Setting{Name: "pg_stat_statements.max", Value: "10000"},
+			action: ActionSkip, note: "the server knows it once pg_stat_statements is loaded; run tune again after the restart",
+		},
+		{
+			name: "libraries merged, missing file left out", want: Setting{Name: "shared_preload_libraries", Value: "pg_stat_statements, pg_cron"},
+			cur:    &Current{Name: "shared_preload_libraries", Setting: "auto_explain", Display: "auto_explain", Context: "postmaster"},
+			action: ActionChange, value: "auto_explain, pg_stat_statements",
+			note:       "left out pg_cron: its file is not in the server's pkglibdir (install its package first)",
+			statements: []string{"ALTER SYSTEM SET shared_preload_libraries = 'auto_explain', 'pg_stat_statements'", "SELECT pg_reload_conf()"},
+		},
+		{
+			name: "libraries already listed", want: Setting{Name: "shared_preload_libraries", Value: "pg_stat_statements"},
+			cur:    &Current{Name: "shared_preload_libraries", Setting: "pg_stat_statements, auto_explain", Display: "pg_stat_statements, auto_explain", Context: "postmaster"},
+			action: ActionKeep, value: "pg_stat_statements, auto_explain",
+		},
+		{
+			name: "only a missing library wanted", want: Setting{Name: "shared_preload_libraries", Value: "pg_cron"},
+			cur:    &Current{Name: "shared_preload_libraries", Display: "", Context: "postmaster"},
+			action: ActionKeep, value: "",
+			note: "left out pg_cron: its file is not in the server's pkglibdir (install its package first)",
+		},
+		{
+			name: "unchecked library left out", want: Setting{Name: "shared_preload_libraries", Value: "pgaudit"},
+			cur:    &Current{Name: "shared_preload_libraries", Display: "", Context: "postmaster"},
+			action: ActionKeep, value: "",
+			note: "left out pgaudit: could not check the server's pkglibdir for it (needs a superuser)",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := state()
+			if tt.cur != nil {
+				st = state(*tt.cur)
+			}
+			p := BuildPlan(rec(tt.want), st, Hardware{})
+			require.Len(t, p.Items, 1)
+			it := p.Items[0]
+			require.Equal(t, tt.action, it.Action)
+			if tt.value != "" || tt.want.Name == "shared_preload_libraries" {
+				require.Equal(t, tt.value, it.Value)
+			}
+			if tt.note != "" {
+				require.Equal(t, tt.note, it.Note)
+			}
+			require.Equal(t, tt.statements, p.Statements)
+			if tt.action == ActionChange {
+				require.Equal(t, 1, p.Changes)
+			} else {
+				require.Zero(t, p.Changes)
+			}
+		})
+	}
+}
+
+func TestBuildPlanContextsAndBlocks(t *testing.T) {
+	t.Parallel()
+	r := rec(Setting{Name: "work_mem", Value: "64MB"}, Setting{Name: "max_connections", Value: "300"})
+	st := state(
+		Current{Name: "work_mem", Setting: "4096", Unit: "kB", Display: "4MB", Context: "user"},
+		Current{Name: "max_connections", Setting: "100", Display: "100", Context: "postmaster"},
+	)
+	p := BuildPlan(r, st, Hardware{Source: HardwareInput})
+	require.Equal(t, 2, p.Changes)
+	require.Equal(t, 1, p.RestartChanges)
+	require.Empty(t, p.Blocked)
+	require.Equal(t, "4MB", p.Items[0].Current)
+
+	st.AllowAlterSystem = false
+	require.Contains(t, BuildPlan(r, st, Hardware{}).Blocked, "allow_alter_system is off")
+
+	st = state(st.Settings["work_mem"], st.Settings["max_connections"])
+	st.Superuser, st.NoAlterPrivilege = false, []string{"max_connections"}
+	require.Contains(t, BuildPlan(r, st, Hardware{}).Blocked, "may not ALTER SYSTEM max_connections")
+
+	st.Version = 16
+	require.Contains(t, BuildPlan(r, st, Hardware{}).Warnings, "tuned for PostgreSQL 15 but the server runs 16")
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	p := Plan{Items: []Item{
+		{Setting: Setting{Name: "work_mem", Value: "64MB"}, Action: ActionChange},
+		{Setting: Setting{Name: "shared_buffers", Value: "1GB"}, Action: ActionChange},
+		{Setting: Setting{Name: "wal_compression", Value: "lz4"}, Action: ActionChange},
+		{Setting: Setting{Name: "checkpoint_timeout", Value: "15min"}, Action: ActionKeep},
+		{Setting: Setting{Name: "random_page_cost", Value: "1.1"}, Action: ActionChange},
+		{Setting: Setting{Name: "io_method", Value: "io_uring"}, Action: ActionSkip},
+	}}
+	st := state(
+		Current{Name: "work_mem", Setting: "65536", Unit: "kB", Display: "64MB"},
+		Current{Name: "shared_buffers", Setting: "16384", Unit: "8kB", Display: "128MB", PendingRestart: true, Configured: "1GB", HasConfigured: true, ConfiguredError: "setting could not be applied"},
+		Current{Name: "wal_compression", Setting: "off", Display: "off", Configured: "lz4", HasConfigured: true, ConfiguredError: `invalid value for parameter "wal_compression": "lz4"`},
+		Current{Name: "checkpoint_timeout", Setting: "900", Unit: "s", Display: "15min"},
+		Current{Name: "random_page_cost", Setting: "4", Display: "4", Source: "database"},
+	)
+	got := Check(p, st, false)
+	require.Equal(t, []string{"work_mem", "checkpoint_timeout"}, got.Live)
+	require.Equal(t, []string{"shared_buffers"}, got.PendingRestart)
+	require.Equal(t, []Rejection{{Name: "wal_compression", Value: "lz4", Error: `invalid value for parameter "wal_compression": "lz4"`}}, got.Rejected)
+	require.Equal(t, []Mismatch{{Name: "random_page_cost", Want: "1.1", Got: "4", Why: "the running value differs (set by database)"}}, got.Mismatches)
+
+	got = Check(p, st, true)
+	require.Empty(t, got.PendingRestart)
+	require.Equal(t, "shared_buffers", got.Mismatches[0].Name)
+	require.Equal(t, "still waits for a restart after the restart", got.Mismatches[0].Why)
+}
+
+func TestStatementsQuote(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, value, want string
+	}{
+		{"work_mem", "64MB", "ALTER SYSTEM SET work_mem = '64MB'"},
+		{"pg_stat_statements.track", "all", "ALTER SYSTEM SET pg_stat_statements.track = 'all'"},
+		{"shared_preload_libraries", "pg_stat_statements, pg_cron", "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements', 'pg_cron'"},
+		{"shared_preload_libraries", "", "ALTER SYSTEM SET shared_preload_libraries = ''"},
+		{"shared_preload_libraries", `"it's"`, "ALTER SYSTEM SET shared_preload_libraries = 'it''s'"},
+		{"statement_timeout", `a\'b`, `ALTER SYSTEM SET statement_timeout = E'a\\''b'`},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, AlterStatement(tt.name, tt.value))
+	}
+	require.Equal(t, "ALTER SYSTEM RESET work_mem", ResetStatement("work_mem"))
+}
