@@ -15,19 +15,23 @@ import (
 
 // Stage names, in the order the pipeline runs them.
 const (
-	StageAnalyze = "analyze"
+	StageAnalyze    = "analyze"
+	StageExtensions = "extensions"
 )
 
 // pipelineStages is every stage in run order; a zero-value input runs them
 // all.
-var pipelineStages = []string{StageAnalyze}
+var pipelineStages = []string{StageAnalyze, StageExtensions}
 
 // PipelineInput is the input of [PipelineWorkflow]. The zero value is valid
 // and runs every stage with its defaults.
 type PipelineInput struct {
 	// Stages to run. They always run in pipeline order, whatever order they
-	// are listed in. Empty means all: analyze.
+	// are listed in. Empty means all: analyze, extensions.
 	Stages []string `json:"stages,omitempty"`
+	// Extensions selects what the extensions stage installs. The zero value
+	// installs the recommended profile into the ingest database.
+	Extensions activities.InstallExtensionsInput `json:"extensions"`
 }
 
 // PipelineResult is the result of [PipelineWorkflow]; a stage that did not
@@ -37,6 +41,9 @@ type PipelineResult struct {
 	Stages []string `json:"stages"`
 	// Analysis is the analyze stage's result.
 	Analysis *activities.AnalyzeResult `json:"analysis,omitempty"`
+	// Extensions is the extensions stage's result: one outcome per
+	// extension.
+	Extensions *activities.InstallExtensionsResult `json:"extensions,omitempty"`
 }
 
 // PipelineProgress answers the "progress" query.
@@ -74,7 +81,7 @@ func (in PipelineInput) stages() []string {
 }
 
 // PipelineWorkflow runs the pipeline's stages in order: analyze the host,
-// and (as they are enabled) tune PostgreSQL, install extensions and ingest.
+// then install PostgreSQL extensions.
 func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
@@ -83,7 +90,7 @@ func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, e
 			BackoffCoefficient:     2,
 			MaximumInterval:        time.Minute,
 			MaximumAttempts:        10,
-			NonRetryableErrorTypes: []string{activities.ErrTypeInvalidInput, activities.ErrTypePermission},
+			NonRetryableErrorTypes: []string{activities.ErrTypeInvalidInput, activities.ErrTypePermission, activities.ErrTypeDatabaseNotFound},
 		},
 	})
 	if err := in.Validate(); err != nil {
@@ -98,7 +105,10 @@ func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, e
 	}
 
 	result := PipelineResult{Stages: []string{}}
-	var sys *activities.System
+	var (
+		sys *activities.System
+		ext *activities.Extensions
+	)
 	for len(progress.Pending) > 0 {
 		stage := progress.Pending[0]
 		progress.Current, progress.Pending = stage, progress.Pending[1:]
@@ -109,6 +119,17 @@ func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, e
 			var r activities.AnalyzeResult
 			err = workflow.ExecuteActivity(ctx, sys.AnalyzeSystem).Get(ctx, &r)
 			result.Analysis = &r
+		case StageExtensions:
+			// CREATE EXTENSION of a large one (postgis) takes a while; the
+			// activity heartbeats after each extension.
+			actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+				StartToCloseTimeout: 15 * time.Minute,
+				HeartbeatTimeout:    2 * time.Minute,
+				RetryPolicy:         workflow.GetActivityOptions(ctx).RetryPolicy,
+			})
+			var r activities.InstallExtensionsResult
+			err = workflow.ExecuteActivity(actx, ext.InstallExtensions, in.Extensions).Get(ctx, &r)
+			result.Extensions = &r
 		}
 		if err != nil {
 			return result, fmt.Errorf("stage %s: %w", stage, err)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
+	"github.com/opendiscourse/congressflow/internal/pgext"
 	"github.com/opendiscourse/congressflow/internal/sizing"
 	"github.com/opendiscourse/congressflow/internal/store"
 	"github.com/opendiscourse/congressflow/internal/sysprobe"
@@ -278,6 +279,7 @@ func Register(w worker.Registry, d Deps) {
 		Pool:   d.Pool,
 		Logger: d.Logger,
 	})
+	w.RegisterActivity(&activities.Extensions{Pool: d.Pool, Catalog: pgext.Default(), Logger: d.Logger})
 }
 
 // PrintSizing writes the plan as a table, with the probe summary and the

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/opendiscourse/congressflow/internal/devserver"
+	"github.com/opendiscourse/congressflow/internal/pgext"
 	"github.com/opendiscourse/congressflow/internal/pgtest"
 	"github.com/opendiscourse/congressflow/internal/store"
 	"github.com/opendiscourse/congressflow/internal/sysprobe"
@@ -83,7 +84,7 @@ func TestPipelineAnalyzeStoresTheReturnedProfile(t *testing.T) {
 	require.NoError(t, err)
 	var res workflows.PipelineResult
 	require.NoError(t, run.Get(b.ctx, &res))
-	require.Equal(t, []string{workflows.StageAnalyze}, res.Stages)
+	require.Equal(t, []string{workflows.StageAnalyze, workflows.StageExtensions}, res.Stages)
 	require.NotNil(t, res.Analysis)
 	require.Positive(t, res.Analysis.Profile.Effective.CPUs)
 
@@ -99,13 +100,60 @@ func TestPipelineAnalyzeStoresTheReturnedProfile(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.WorkflowExecutionInfo.Status)
 
-	// The recorded history must replay against the current code.
+
+	// The extensions stage ran the recommended profile on the test database.
+	require.NotNil(t, res.Extensions)
+	outcomes := map[string]pgext.Outcome{}
+	for _, o := range res.Extensions.Outcomes {
+		outcomes[o.Name] = o.Outcome
+	}
+	require.Equal(t, pgext.OutcomeInstalled, outcomes["citext"])
+	require.Equal(t, pgext.OutcomeNeedsPreload, outcomes["pg_stat_statements"], "the shared test cluster does not preload it")
+
+	replay(t, b, run.GetID(), run.GetRunID(), "pipeline_default.json")
+}
+
+// TestPipelineExtensionsStageAlone is what
+// `temporal workflow start --type PipelineWorkflow --input '{"stages":["extensions"]}'` does.
+func TestPipelineExtensionsStageAlone(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	var in workflows.PipelineInput
+	require.NoError(t, json.Unmarshal([]byte(`{"stages":["extensions"],"extensions":{"names":["hstore","pg_partman"]}}`), &in))
+	run, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: "pipeline-extensions", TaskQueue: b.queue},
+		workflows.PipelineWorkflow, in)
+	require.NoError(t, err)
+	var res workflows.PipelineResult
+	require.NoError(t, run.Get(b.ctx, &res))
+	require.Equal(t, []string{workflows.StageExtensions}, res.Stages)
+	require.Nil(t, res.Analysis)
+	require.Len(t, res.Extensions.Outcomes, 2, "one outcome per extension")
+	got := map[string]pgext.Result{}
+	for _, o := range res.Extensions.Outcomes {
+		got[o.Name] = o
+	}
+	require.Equal(t, pgext.OutcomeInstalled, got["hstore"].Outcome)
+	require.Equal(t, pgext.OutcomeNotAvailable, got["pg_partman"].Outcome)
+	require.Equal(t, "postgresql-15-partman", got["pg_partman"].Package)
+
+	recorded, err := store.ListExtensionResults(b.ctx, b.pool, run.GetID(), run.GetRunID())
+	require.NoError(t, err)
+	require.Len(t, recorded, 2)
+
+	replay(t, b, run.GetID(), run.GetRunID(), "pipeline_extensions.json")
+}
+
+// replay checks that the run's history replays against the current code,
+// and with -update-history records it as a fixture for the replay test.
+func replay(t *testing.T, b *testBundle, id, runID, fixture string) {
+	t.Helper()
 	replayer := worker.NewWorkflowReplayer()
 	workflows.Register(replayer)
 	require.NoError(t, replayer.ReplayWorkflowExecution(b.ctx, b.client.WorkflowService(), nil, "default",
-		workflow.Execution{ID: run.GetID(), RunID: run.GetRunID()}))
+		workflow.Execution{ID: id, RunID: runID}))
 	if *updateHistory {
-		writeHistory(t, b, run.GetID(), run.GetRunID(), "pipeline_analyze.json")
+		writeHistory(t, b, id, runID, fixture)
 	}
 }
 
