@@ -53,7 +53,7 @@ $(WORKFLOWCHECK):
 
 .PHONY: temporal-cli
 temporal-cli: ## the temporal binary, unless one is on PATH
-	@if [ "$(TEMPORAL)" = "$(TEMPORAL_BIN)" ]; then $(MAKE) --no-print-directory $(TEMPORAL_BIN); fi
+	@if [ "$(TEMPORAL)" = "$(TEMPORAL_BIN)" ]; then $(MAKE) -s --no-print-directory $(TEMPORAL_BIN); fi
 
 .PHONY: tools
 tools: temporal-cli $(STATICCHECK) $(WORKFLOWCHECK)
