@@ -96,10 +96,9 @@ func TestPipelineAnalyzeStoresTheReturnedProfile(t *testing.T) {
 	require.Equal(t, res.Analysis.Profile.Hostname, row.Hostname)
 	require.True(t, res.Analysis.Profile.CollectedAt.Equal(row.CollectedAt))
 
-	desc, err := b.client.DescribeWorkflowExecution(b.ctx, run.GetID(), run.GetRunID())
+	desc, err := b.client.DescribeWorkflow(b.ctx, run.GetID(), run.GetRunID())
 	require.NoError(t, err)
-	require.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.WorkflowExecutionInfo.Status)
-
+	require.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.RawResponse.WorkflowExecutionInfo.Status)
 
 	// The extensions stage ran the recommended profile on the test database.
 	require.NotNil(t, res.Extensions)
