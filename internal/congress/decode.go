@@ -75,8 +75,15 @@ func DecodePage(ep Endpoint, body []byte, offset, limit int) (Page, error) {
 	fail := func(msg string, err error) (Page, error) {
 		return Page{}, &APIError{Kind: ErrDecode, Endpoint: ep.Name, Offset: offset, Message: msg, Err: err}
 	}
+	// Compacting once up front shrinks the indented body by about a third
+	// for the passes below and leaves every item compact already.
+	var buf bytes.Buffer
+	buf.Grow(len(body))
+	if err := json.Compact(&buf, body); err != nil {
+		return fail("body is not a JSON object: "+describeBody(body, ""), nil)
+	}
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
+	if err := json.Unmarshal(buf.Bytes(), &top); err != nil {
 		return fail("body is not a JSON object: "+describeBody(body, ""), nil)
 	}
 
@@ -112,9 +119,9 @@ func DecodePage(ep Endpoint, body []byte, offset, limit int) (Page, error) {
 
 	page.Items = make([]Item, 0, len(entries))
 	for i, raw := range entries {
-		item, err := ep.ItemFromJSON(raw)
+		item, err := ep.itemFromCompact(raw)
 		if err != nil {
-			page.Rejected = append(page.Rejected, Rejected{Index: i, Reason: err.Error(), Raw: compact(raw)})
+			page.Rejected = append(page.Rejected, Rejected{Index: i, Reason: err.Error(), Raw: raw})
 			continue
 		}
 		page.Items = append(page.Items, item)
@@ -134,7 +141,11 @@ func DecodePage(ep Endpoint, body []byte, offset, limit int) (Page, error) {
 // key and update date. It fails when the entry is not an object or a
 // required key part is missing, null, empty or malformed.
 func (ep Endpoint) ItemFromJSON(raw []byte) (Item, error) {
-	c := compact(raw)
+	return ep.itemFromCompact(compact(raw))
+}
+
+// itemFromCompact is ItemFromJSON for compacted JSON; c becomes Item.Raw.
+func (ep Endpoint) itemFromCompact(c json.RawMessage) (Item, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(c, &obj); err != nil || obj == nil {
 		return Item{}, fmt.Errorf("%s item is not a JSON object: %s", ep.Name, snippet(string(c)))
