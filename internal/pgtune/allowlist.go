@@ -45,70 +45,82 @@ type spec struct {
 	library string
 }
 
-// allowList holds every setting this package recommends or accepts as an
-// override. Names outside it are refused; that, and value validation, is
-// what keeps ALTER SYSTEM statements safe to build.
-var allowList = map[string]spec{
+// allowEntries holds every setting this package recommends or accepts as
+// an override, in a fixed order. Names outside it are refused; that, and
+// value validation, is what keeps ALTER SYSTEM statements safe to build.
+var allowEntries = []struct {
+	name string
+	spec spec
+}{
 	// PGTune's settings.
-	"max_connections":                  {kind: kindInt, restart: true},
-	"shared_buffers":                   {kind: kindMemory, unit: "8kB", restart: true},
-	"effective_cache_size":             {kind: kindMemory, unit: "8kB"},
-	"maintenance_work_mem":             {kind: kindMemory, unit: "kB"},
-	"checkpoint_completion_target":     {kind: kindReal},
-	"wal_buffers":                      {kind: kindMemory, unit: "8kB", restart: true, minusOne: true},
-	"default_statistics_target":        {kind: kindInt},
-	"random_page_cost":                 {kind: kindReal},
-	"effective_io_concurrency":         {kind: kindInt},
-	"work_mem":                         {kind: kindMemory, unit: "kB"},
-	"huge_pages":                       {kind: kindEnum, restart: true, values: []string{"off", "on", "try"}},
-	"jit":                              {kind: kindBool, since: 11},
-	"wal_compression":                  {kind: kindEnum, values: []string{"on", "off", "pglz", "lz4", "zstd"}},
-	"autovacuum_max_workers":           {kind: kindInt, restart: true, reloadFrom: 18},
-	"autovacuum_work_mem":              {kind: kindMemory, unit: "kB", minusOne: true},
-	"io_method":                        {kind: kindEnum, restart: true, since: 18, values: []string{"sync", "worker", "io_uring"}},
-	"io_workers":                       {kind: kindInt, since: 18},
-	"min_wal_size":                     {kind: kindMemory, unit: "MB"},
-	"max_wal_size":                     {kind: kindMemory, unit: "MB"},
-	"max_worker_processes":             {kind: kindInt, restart: true},
-	"max_parallel_workers_per_gather":  {kind: kindInt},
-	"max_parallel_workers":             {kind: kindInt},
-	"max_parallel_maintenance_workers": {kind: kindInt, since: 11},
-	"wal_level":                        {kind: kindEnum, restart: true, values: []string{"minimal", "replica", "logical"}},
-	"max_wal_senders":                  {kind: kindInt, restart: true},
+	{"max_connections", spec{kind: kindInt, restart: true}},
+	{"shared_buffers", spec{kind: kindMemory, unit: "8kB", restart: true}},
+	{"effective_cache_size", spec{kind: kindMemory, unit: "8kB"}},
+	{"maintenance_work_mem", spec{kind: kindMemory, unit: "kB"}},
+	{"checkpoint_completion_target", spec{kind: kindReal}},
+	{"wal_buffers", spec{kind: kindMemory, unit: "8kB", restart: true, minusOne: true}},
+	{"default_statistics_target", spec{kind: kindInt}},
+	{"random_page_cost", spec{kind: kindReal}},
+	{"effective_io_concurrency", spec{kind: kindInt}},
+	{"work_mem", spec{kind: kindMemory, unit: "kB"}},
+	{"huge_pages", spec{kind: kindEnum, restart: true, values: []string{"off", "on", "try"}}},
+	{"jit", spec{kind: kindBool, since: 11}},
+	{"wal_compression", spec{kind: kindEnum, values: []string{"on", "off", "pglz", "lz4", "zstd"}}},
+	{"autovacuum_max_workers", spec{kind: kindInt, restart: true, reloadFrom: 18}},
+	{"autovacuum_work_mem", spec{kind: kindMemory, unit: "kB", minusOne: true}},
+	{"io_method", spec{kind: kindEnum, restart: true, since: 18, values: []string{"sync", "worker", "io_uring"}}},
+	{"io_workers", spec{kind: kindInt, since: 18}},
+	{"min_wal_size", spec{kind: kindMemory, unit: "MB"}},
+	{"max_wal_size", spec{kind: kindMemory, unit: "MB"}},
+	{"max_worker_processes", spec{kind: kindInt, restart: true}},
+	{"max_parallel_workers_per_gather", spec{kind: kindInt}},
+	{"max_parallel_workers", spec{kind: kindInt}},
+	{"max_parallel_maintenance_workers", spec{kind: kindInt, since: 11}},
+	{"wal_level", spec{kind: kindEnum, restart: true, values: []string{"minimal", "replica", "logical"}}},
+	{"max_wal_senders", spec{kind: kindInt, restart: true}},
 
 	// Settings for a write-heavy ingest database.
-	"checkpoint_timeout":                    {kind: kindTime, unit: "s"},
-	"synchronous_commit":                    {kind: kindEnum, values: []string{"on", "off", "local", "remote_write", "remote_apply"}},
-	"autovacuum_vacuum_scale_factor":        {kind: kindReal},
-	"autovacuum_analyze_scale_factor":       {kind: kindReal},
-	"autovacuum_vacuum_insert_scale_factor": {kind: kindReal, since: 13},
-	"autovacuum_vacuum_cost_limit":          {kind: kindInt, minusOne: true},
-	"autovacuum_naptime":                    {kind: kindTime, unit: "s"},
-	"log_min_duration_statement":            {kind: kindTime, unit: "ms", minusOne: true},
-	"log_checkpoints":                       {kind: kindBool},
-	"log_autovacuum_min_duration":           {kind: kindTime, unit: "ms", minusOne: true},
-	"log_lock_waits":                        {kind: kindBool},
-	"log_temp_files":                        {kind: kindMemory, unit: "kB", minusOne: true},
-	"track_io_timing":                       {kind: kindBool},
-	"track_activity_query_size":             {kind: kindMemory, unit: "B", restart: true},
-	"idle_in_transaction_session_timeout":   {kind: kindTime, unit: "ms"},
-	"default_toast_compression":             {kind: kindEnum, since: 14, values: []string{"pglz", "lz4"}},
-	"shared_preload_libraries":              {kind: kindList, restart: true},
-	"pg_stat_statements.max":                {kind: kindInt, restart: true, library: "pg_stat_statements"},
-	"pg_stat_statements.track":              {kind: kindEnum, values: []string{"none", "top", "all"}, library: "pg_stat_statements"},
+	{"checkpoint_timeout", spec{kind: kindTime, unit: "s"}},
+	{"synchronous_commit", spec{kind: kindEnum, values: []string{"on", "off", "local", "remote_write", "remote_apply"}}},
+	{"autovacuum_vacuum_scale_factor", spec{kind: kindReal}},
+	{"autovacuum_analyze_scale_factor", spec{kind: kindReal}},
+	{"autovacuum_vacuum_insert_scale_factor", spec{kind: kindReal, since: 13}},
+	{"autovacuum_vacuum_cost_limit", spec{kind: kindInt, minusOne: true}},
+	{"autovacuum_naptime", spec{kind: kindTime, unit: "s"}},
+	{"log_min_duration_statement", spec{kind: kindTime, unit: "ms", minusOne: true}},
+	{"log_checkpoints", spec{kind: kindBool}},
+	{"log_autovacuum_min_duration", spec{kind: kindTime, unit: "ms", minusOne: true}},
+	{"log_lock_waits", spec{kind: kindBool}},
+	{"log_temp_files", spec{kind: kindMemory, unit: "kB", minusOne: true}},
+	{"track_io_timing", spec{kind: kindBool}},
+	{"track_activity_query_size", spec{kind: kindMemory, unit: "B", restart: true}},
+	{"idle_in_transaction_session_timeout", spec{kind: kindTime, unit: "ms"}},
+	{"default_toast_compression", spec{kind: kindEnum, since: 14, values: []string{"pglz", "lz4"}}},
+	{"shared_preload_libraries", spec{kind: kindList, restart: true}},
+	{"pg_stat_statements.max", spec{kind: kindInt, restart: true, library: "pg_stat_statements"}},
+	{"pg_stat_statements.track", spec{kind: kindEnum, values: []string{"none", "top", "all"}, library: "pg_stat_statements"}},
 
 	// Accepted as overrides.
-	"max_locks_per_transaction": {kind: kindInt, restart: true},
-	"statement_timeout":         {kind: kindTime, unit: "ms"},
-	"bgwriter_lru_maxpages":     {kind: kindInt},
-	"wal_writer_delay":          {kind: kindTime, unit: "ms"},
+	{"max_locks_per_transaction", spec{kind: kindInt, restart: true}},
+	{"statement_timeout", spec{kind: kindTime, unit: "ms"}},
+	{"bgwriter_lru_maxpages", spec{kind: kindInt}},
+	{"wal_writer_delay", spec{kind: kindTime, unit: "ms"}},
 }
+
+// allowList indexes allowEntries by name. It is built once and only read.
+var allowList = func() map[string]spec {
+	m := make(map[string]spec, len(allowEntries))
+	for _, e := range allowEntries {
+		m[e.name] = e.spec
+	}
+	return m
+}()
 
 // Names returns the allow-listed setting names, sorted.
 func Names() []string {
-	names := make([]string, 0, len(allowList))
-	for n := range allowList {
-		names = append(names, n)
+	names := make([]string, 0, len(allowEntries))
+	for _, e := range allowEntries {
+		names = append(names, e.name)
 	}
 	slices.Sort(names)
 	return names
