@@ -155,7 +155,7 @@ func TestPageWalkExactlyOnce(t *testing.T) {
 			opts: congresstest.Options{CountLiesBy: -1},
 		},
 		{
-			name: "sorted ascending",
+			name: "slow responses",
 			opts: congresstest.Options{Latency: time.Millisecond},
 		},
 	}

@@ -20,10 +20,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lmittmann/tint"
-	"golang.org/x/term"
-
 	"github.com/opendiscourse/congressflow/internal/congresstest"
+	"github.com/opendiscourse/congressflow/internal/logging"
 )
 
 func main() {
@@ -36,10 +34,11 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("fakecongress", flag.ContinueOnError)
 	var (
-		opts     congresstest.Options
-		addr     = fs.String("addr", ":8089", "listen address")
-		keys     = fs.String("key", "", "comma-separated accepted API keys (empty accepts any non-empty key)")
-		logLevel = fs.String("log-level", "info", "log level: debug, info, warn, error")
+		opts      congresstest.Options
+		addr      = fs.String("addr", ":8089", "listen address")
+		keys      = fs.String("key", "", "comma-separated accepted API keys (empty accepts any non-empty key)")
+		logLevel  = fs.String("log-level", os.Getenv("LOG_LEVEL"), "log level: debug, info, warn, error (env LOG_LEVEL; default info)")
+		logFormat = fs.String("log-format", os.Getenv("LOG_FORMAT"), "log format: text, json, auto (env LOG_FORMAT; default auto)")
 	)
 	fs.IntVar(&opts.ItemsPerEndpoint, "items", congresstest.DefaultItemsPerEndpoint, "items per endpoint")
 	fs.Int64Var(&opts.Seed, "seed", 1, "seed for item contents and fault draws")
@@ -56,17 +55,15 @@ func run(args []string) error {
 	fs.IntVar(&opts.CountLiesBy, "count-lies-by", 0, "added to every reported count")
 	fs.IntVar(&opts.ShortPageEvery, "short-page-every", 0, "cut every Nth full page short by one item")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("flag -log-level %q: use debug, info, warn or error", *logLevel)
+	logger, err := logging.New(os.Stderr, logging.Options{Level: *logLevel, Format: *logFormat})
+	if err != nil {
+		return err
 	}
-	var handler slog.Handler = slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})
-	if term.IsTerminal(int(os.Stderr.Fd())) {
-		handler = tint.NewHandler(os.Stderr, &tint.Options{Level: level})
-	}
-	logger := slog.New(handler)
 	opts.Logger = logger
 	for _, k := range strings.Split(*keys, ",") {
 		if k = strings.TrimSpace(k); k != "" {
