@@ -454,7 +454,7 @@ func (t *Tuning) logger() *slog.Logger {
 // The message says everything; the cause is left out so the error reads
 // once rather than twice.
 func invalidInput(err error) error {
-	return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
+	return temporal.NewNonRetryableApplicationError(strings.ReplaceAll(err.Error(), "\n", "; "), ErrTypeInvalidInput, nil)
 }
 
 // classifyTune maps tuning errors onto Temporal's retry decisions.

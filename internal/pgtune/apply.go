@@ -63,14 +63,18 @@ func ReadState(ctx context.Context, db store.DBTX, names, libraries []string) (S
 	st.Version = st.VersionNum / 10000
 
 	rows, err := db.Query(ctx, `
-SELECT name, setting, coalesce(unit, ''), context, source, pending_restart, current_setting(name)
+SELECT name, setting, coalesce(unit, ''), context, source, pending_restart, current_setting(name), vartype
 FROM pg_settings WHERE name = ANY($1)`, names)
 	if err != nil {
 		return st, fmt.Errorf("read pg_settings: %w", store.Translate(err))
 	}
 	cur, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Current, error) {
 		var c Current
-		err := r.Scan(&c.Name, &c.Setting, &c.Unit, &c.Context, &c.Source, &c.PendingRestart, &c.Display)
+		var vartype string
+		err := r.Scan(&c.Name, &c.Setting, &c.Unit, &c.Context, &c.Source, &c.PendingRestart, &c.Display, &vartype)
+		// A library's integer or enum setting shows as a string until the
+		// library is loaded and defines it.
+		c.Placeholder = allowList[c.Name].library != "" && vartype == "string"
 		return c, err
 	})
 	if err != nil {
@@ -135,7 +139,11 @@ FROM pg_file_settings WHERE name = ANY($1) ORDER BY seqno`, names)
 	for _, e := range entries {
 		c, ok := st.Settings[e.name]
 		if !ok {
-			continue
+			if allowList[e.name].library == "" {
+				continue
+			}
+			// Configured for a library the server has not loaded.
+			c = Current{Name: e.name, Placeholder: true}
 		}
 		c.Configured, c.HasConfigured, c.ConfiguredError = e.setting, true, e.errText
 		if path.Base(e.file) == "postgresql.auto.conf" {
@@ -340,7 +348,7 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 			return rep, fmt.Errorf("record change of %s: %w", it.Name, err)
 		}
 		stmt := AlterStatement(it.Name, it.Value)
-		if _, err := db.Exec(ctx, stmt); err != nil {
+		if err := alterSystem(ctx, db, it.Name, stmt); err != nil {
 			if msg, ok := refused(err); ok {
 				log.WarnContext(ctx, "tune: server refused a setting", slog.String("guc", it.Name), slog.String("value", it.Value), slog.String("error", msg))
 				rep.Rejected = append(rep.Rejected, Rejection{Name: it.Name, Value: it.Value, Error: msg})
@@ -375,13 +383,38 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 		return rep, err
 	}
 	rep.Live = vr.Live
+	// The server's list, plus library settings waiting for their library.
 	rep.PendingRestart = st.PendingRestart
+	for _, n := range vr.PendingRestart {
+		if !slices.Contains(rep.PendingRestart, n) {
+			rep.PendingRestart = append(rep.PendingRestart, n)
+		}
+	}
+	slices.Sort(rep.PendingRestart)
 	rep.Rejected = append(rep.Rejected, vr.Rejected...)
 	rep.NotLive = vr.Mismatches
 	rep.PostmasterStartTime = st.PostmasterStartTime
 	rep.Message = fmt.Sprintf("changed %d settings: %d live, %d wait for a restart, %d rejected",
 		len(rep.Changes), len(vr.Live), len(vr.PendingRestart), len(rep.Rejected))
 	return rep, nil
+}
+
+// alterSystem runs one ALTER SYSTEM statement for setting name. The server
+// refuses ALTER SYSTEM for a setting it does not know, which is the case
+// for a preload library's setting until the library is loaded; a session
+// placeholder (set_config, which only this session sees) makes it known,
+// and the library validates the value when it loads.
+func alterSystem(ctx context.Context, db store.DBTX, name, stmt string) error {
+	_, err := db.Exec(ctx, stmt)
+	var pgErr *pgconn.PgError
+	if err == nil || allowList[name].library == "" || !errors.As(err, &pgErr) || pgErr.Code != "42704" {
+		return err
+	}
+	if _, serr := db.Exec(ctx, `SELECT set_config($1, '', false)`, name); serr != nil {
+		return err
+	}
+	_, err = db.Exec(ctx, stmt)
+	return err
 }
 
 func countKept(p Plan) int {
@@ -515,7 +548,7 @@ func Revert(ctx context.Context, db store.DBTX, runID string, opts ApplyOptions)
 		if r.OldValue != nil {
 			stmt, restored = AlterStatement(r.Name, *r.OldValue), *r.OldValue
 		}
-		if _, err := db.Exec(ctx, stmt); err != nil {
+		if err := alterSystem(ctx, db, r.Name, stmt); err != nil {
 			return rep, fmt.Errorf("%s: %w", stmt, store.Translate(err))
 		}
 		if err := store.SetTuningChangeStatus(ctx, db, r.ID, store.TuningReverted, ""); err != nil {
@@ -554,4 +587,13 @@ func DataDirectory(ctx context.Context, db store.DBTX) (string, error) {
 		return "", fmt.Errorf("read data_directory: %w", store.Translate(err))
 	}
 	return dir, nil
+}
+
+// ServerVersionNum returns server_version_num (150018 for 15.18).
+func ServerVersionNum(ctx context.Context, db store.DBTX) (int, error) {
+	var n int
+	if err := db.QueryRow(ctx, `SELECT current_setting('server_version_num')::int`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read server_version_num: %w", store.Translate(err))
+	}
+	return n, nil
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -120,7 +121,8 @@ func TestApplyRestartVerifyRevert(t *testing.T) {
 	require.Equal(t, "pg_stat_statements", spl.Value, "a library missing from pkglibdir is never listed")
 	require.Contains(t, spl.Note, "left out no_such_library")
 	pss, _ := p.Get("pg_stat_statements.max")
-	require.Equal(t, pgtune.ActionSkip, pss.Action, "unknown until pg_stat_statements is loaded")
+	require.Equal(t, pgtune.ActionChange, pss.Action, "planned with its library, before the server knows it")
+	require.Equal(t, pgtune.ContextRestart, pss.Context)
 
 	names := make([]string, len(p.Items))
 	for i, it := range p.Items {
@@ -137,18 +139,23 @@ func TestApplyRestartVerifyRevert(t *testing.T) {
 	require.Empty(t, rep.NotLive)
 	require.Len(t, rep.Changes, p.Changes)
 
-	// pending_restart lists exactly the postmaster settings that changed.
-	var wantPending, wantLive []string
+	// pending_restart lists exactly the postmaster settings that changed;
+	// the report adds the library's settings, which wait for it to load.
+	var wantPending, wantLive, librarySettings []string
 	for _, c := range rep.Changes {
-		if c.Context == pgtune.ContextRestart {
+		switch {
+		case strings.HasPrefix(c.Name, "pg_stat_statements."):
+			librarySettings = append(librarySettings, c.Name)
+		case c.Context == pgtune.ContextRestart:
 			wantPending = append(wantPending, c.Name)
-		} else {
+		default:
 			wantLive = append(wantLive, c.Name)
 		}
 	}
 	slices.Sort(wantPending)
 	require.Equal(t, wantPending, b.pendingRestart(t))
-	require.Equal(t, wantPending, rep.PendingRestart)
+	require.ElementsMatch(t, append(slices.Clone(wantPending), librarySettings...), rep.PendingRestart)
+	require.Len(t, librarySettings, 2)
 	require.ElementsMatch(t, wantLive, rep.Live)
 	require.Contains(t, wantPending, "shared_buffers")
 	require.Contains(t, wantPending, "shared_preload_libraries")
@@ -158,11 +165,12 @@ func TestApplyRestartVerifyRevert(t *testing.T) {
 	auto, err := os.ReadFile(autoConf)
 	require.NoError(t, err)
 	require.Contains(t, string(auto), "shared_preload_libraries = 'pg_stat_statements'")
+	require.Contains(t, string(auto), "pg_stat_statements.max = '10000'")
 
 	vr, err := pgtune.Verify(b.ctx, b.conn, p, false)
 	require.NoError(t, err)
 	require.Empty(t, vr.Mismatches)
-	require.ElementsMatch(t, wantPending, vr.PendingRestart)
+	require.ElementsMatch(t, rep.PendingRestart, vr.PendingRestart)
 
 	// The same input again changes nothing, and says so.
 	again := b.plan(t, req, preload)
@@ -181,14 +189,15 @@ func TestApplyRestartVerifyRevert(t *testing.T) {
 	require.Empty(t, vr.Mismatches)
 	require.Empty(t, vr.PendingRestart)
 	require.Empty(t, b.pendingRestart(t))
-	got := b.settings(t, []string{"shared_buffers", "max_connections", "shared_preload_libraries", "track_activity_query_size"})
+	got := b.settings(t, []string{"shared_buffers", "max_connections", "shared_preload_libraries", "track_activity_query_size",
+		"pg_stat_statements.max", "pg_stat_statements.track"})
 	require.Equal(t, map[string]string{"shared_buffers": "65536", "max_connections": "300",
-		"shared_preload_libraries": "pg_stat_statements", "track_activity_query_size": "4096"}, got)
+		"shared_preload_libraries": "pg_stat_statements", "track_activity_query_size": "4096",
+		"pg_stat_statements.max": "10000", "pg_stat_statements.track": "all"}, got)
 
-	// With pg_stat_statements loaded, its settings become plannable.
+	// After the restart, the same input still changes nothing.
 	after := b.plan(t, req, preload)
-	pss, _ = after.Get("pg_stat_statements.max")
-	require.Equal(t, pgtune.ActionChange, pss.Action)
+	require.Zero(t, after.Changes, "%+v", after.Items)
 
 	recorded, err := store.ListTuningChanges(b.ctx, b.pool, "run-1")
 	require.NoError(t, err)
@@ -200,7 +209,7 @@ func TestApplyRestartVerifyRevert(t *testing.T) {
 	rr, err := pgtune.Revert(b.ctx, b.conn, "run-1", pgtune.ApplyOptions{})
 	require.NoError(t, err)
 	require.Len(t, rr.Reverted, len(rep.Changes))
-	require.ElementsMatch(t, wantPending, rr.PendingRestart)
+	require.ElementsMatch(t, append(slices.Clone(wantPending), "pg_stat_statements.max"), rr.PendingRestart)
 	auto, err = os.ReadFile(autoConf)
 	require.NoError(t, err)
 	require.Equal(t, string(autoBefore), string(auto), "postgresql.auto.conf is back to what it was")

@@ -71,6 +71,10 @@ type Current struct {
 	// sets it.
 	Configured    string `json:"configured,omitempty"`
 	HasConfigured bool   `json:"has_configured,omitempty"`
+	// Placeholder is true for a setting of a preload library that is not
+	// loaded yet: the server holds its value as an untyped placeholder
+	// (or only the configuration files name it).
+	Placeholder bool `json:"placeholder,omitempty"`
 	// ConfiguredError is pg_file_settings.error for that entry.
 	ConfiguredError string `json:"configured_error,omitempty"`
 	// AutoConf is the value in postgresql.auto.conf (what ALTER SYSTEM
@@ -195,17 +199,36 @@ func BuildPlan(rec Recommendation, st ServerState, hw Hardware) Plan {
 	if st.Version != 0 && st.Version != rec.Input.PGVersion {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("tuned for PostgreSQL %d but the server runs %d", rec.Input.PGVersion, st.Version))
 	}
-	skippedLibs := map[string]bool{}
+	// The libraries shared_preload_libraries will list: a setting defined
+	// by one of them can be planned before the library is loaded.
+	finalLibs := map[string]bool{}
+	for _, s := range rec.Settings {
+		if allowList[s.Name].kind == kindList {
+			it := Item{Setting: s}
+			planList(&it, st.Settings[s.Name], st.Libraries)
+			for _, l := range splitList(it.Value) {
+				finalLibs[l] = true
+			}
+		}
+	}
 	for _, s := range rec.Settings {
 		it := Item{Setting: s}
 		cur, known := st.Settings[s.Name]
 		sp := allowList[s.Name]
+		libraryPending := sp.library != "" && (!known || cur.Placeholder)
 		switch {
-		case !known && sp.library != "":
+		case libraryPending && !finalLibs[sp.library]:
 			it.Action = ActionSkip
-			it.Note = fmt.Sprintf("the server knows it once %s is loaded; run tune again after the restart", sp.library)
-			if skippedLibs[sp.library] {
-				it.Note = fmt.Sprintf("%s cannot be preloaded (see shared_preload_libraries)", sp.library)
+			it.Note = fmt.Sprintf("needs %s in shared_preload_libraries, which cannot list it (see there)", sp.library)
+		case libraryPending:
+			// Set now (through a placeholder), live once the library
+			// loads at the restart.
+			it.Current, it.Context = cur.Display, ContextRestart
+			note := fmt.Sprintf("takes effect when %s loads at the restart", sp.library)
+			if same, err := sameValue(sp, s.Value, cur.Configured, ""); err == nil && same && cur.HasConfigured {
+				it.Action, it.Pending, it.Note = ActionKeep, cur.Configured, "already configured; "+note
+			} else {
+				it.Action, it.Note = ActionChange, note
 			}
 		case !known:
 			it.Action = ActionSkip
@@ -221,7 +244,7 @@ func BuildPlan(rec Recommendation, st ServerState, hw Hardware) Plan {
 				it.Pending = cur.Configured
 			}
 			if sp.kind == kindList {
-				planList(&it, cur, st.Libraries, skippedLibs)
+				planList(&it, cur, st.Libraries)
 			} else if same, err := closeEnough(s.Name, s.Value, cur); err != nil {
 				it.Action, it.Note = ActionChange, fmt.Sprintf("current value unreadable (%v)", err)
 			} else if same {
@@ -258,7 +281,7 @@ func BuildPlan(rec Recommendation, st ServerState, hw Hardware) Plan {
 // stay, in their order; wanted ones are appended when their file is on the
 // server. A library that is missing or cannot be checked is left out,
 // because the server refuses to start with a missing one.
-func planList(it *Item, cur Current, libs map[string]LibraryStatus, skipped map[string]bool) {
+func planList(it *Item, cur Current, libs map[string]LibraryStatus) {
 	value, _ := cur.target()
 	have := splitList(value)
 	merged := slices.Clone(have)
@@ -271,10 +294,8 @@ func planList(it *Item, cur Current, libs map[string]LibraryStatus, skipped map[
 		case LibraryPresent:
 			merged = append(merged, lib)
 		case LibraryMissing:
-			skipped[lib] = true
 			notes = append(notes, fmt.Sprintf("left out %s: its file is not in the server's pkglibdir (install its package first)", lib))
 		default:
-			skipped[lib] = true
 			notes = append(notes, fmt.Sprintf("left out %s: could not check the server's pkglibdir for it (needs a superuser)", lib))
 		}
 	}
@@ -432,7 +453,12 @@ func Check(p Plan, st ServerState, restarted bool) VerifyReport {
 		cur, ok := st.Settings[it.Name]
 		switch {
 		case !ok:
-			r.Mismatches = append(r.Mismatches, Mismatch{Name: it.Name, Want: it.Value, Why: "the server no longer knows it"})
+			r.Mismatches = append(r.Mismatches, Mismatch{Name: it.Name, Want: it.Value, Why: "the server does not know it"})
+		case cur.Placeholder && restarted:
+			r.Mismatches = append(r.Mismatches, Mismatch{Name: it.Name, Want: it.Value, Got: cur.Display,
+				Why: fmt.Sprintf("%s is not loaded after the restart", allowList[it.Name].library)})
+		case cur.Placeholder:
+			r.PendingRestart = append(r.PendingRestart, it.Name)
 		case cur.rejected():
 			r.Rejected = append(r.Rejected, Rejection{Name: it.Name, Value: cur.Configured, Error: cur.ConfiguredError})
 		case cur.PendingRestart && restarted:

@@ -74,8 +74,8 @@ func TestBuildPlanDecidesEachSetting(t *testing.T) {
 			action: ActionSkip, note: "PostgreSQL 15 does not know this setting",
 		},
 		{
-			name: "extension setting before its library is loaded", want: Setting{Name: "pg_stat_statements.max", Value: "10000"},
-			action: ActionSkip, note: "the server knows it once pg_stat_statements is loaded; run tune again after the restart",
+			name: "extension setting without its library", want: Setting{Name: "pg_stat_statements.max", Value: "10000"},
+			action: ActionSkip, note: "needs pg_stat_statements in shared_preload_libraries, which cannot list it (see there)",
 		},
 		{
 			name: "libraries merged, missing file left out", want: Setting{Name: "shared_preload_libraries", Value: "pg_stat_statements, pg_cron"},
@@ -127,6 +127,51 @@ func TestBuildPlanDecidesEachSetting(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBuildPlanLibrarySettings: a library's settings are planned together
+// with the library, before the server has loaded it, and take effect at
+// the restart.
+func TestBuildPlanLibrarySettings(t *testing.T) {
+	t.Parallel()
+	r := rec(Setting{Name: "shared_preload_libraries", Value: "pg_stat_statements"},
+		Setting{Name: "pg_stat_statements.max", Value: "10000"}, Setting{Name: "pg_stat_statements.track", Value: "all"})
+	libs := Current{Name: "shared_preload_libraries", Context: "postmaster"}
+
+	p := BuildPlan(r, state(libs), Hardware{})
+	for _, name := range []string{"shared_preload_libraries", "pg_stat_statements.max", "pg_stat_statements.track"} {
+		it, _ := p.Get(name)
+		require.Equal(t, ActionChange, it.Action, name)
+		require.Equal(t, ContextRestart, it.Context, name)
+	}
+	it, _ := p.Get("pg_stat_statements.track")
+	require.Equal(t, "takes effect when pg_stat_statements loads at the restart", it.Note)
+	require.Equal(t, 3, p.RestartChanges)
+
+	// Applied, not restarted yet: the files hold the values.
+	libs.Configured, libs.HasConfigured, libs.PendingRestart = "pg_stat_statements", true, true
+	p = BuildPlan(r, state(libs,
+		Current{Name: "pg_stat_statements.max", Placeholder: true, Display: "10000", Configured: "10000", HasConfigured: true},
+		Current{Name: "pg_stat_statements.track", Placeholder: true, Configured: "all", HasConfigured: true},
+	), Hardware{})
+	require.Zero(t, p.Changes, "%+v", p.Items)
+	it, _ = p.Get("pg_stat_statements.max")
+	require.Equal(t, "already configured; takes effect when pg_stat_statements loads at the restart", it.Note)
+
+	// Restarted: the library defines them.
+	p = BuildPlan(r, state(
+		Current{Name: "shared_preload_libraries", Setting: "pg_stat_statements", Display: "pg_stat_statements", Context: "postmaster"},
+		Current{Name: "pg_stat_statements.max", Setting: "10000", Display: "10000", Context: "postmaster"},
+		Current{Name: "pg_stat_statements.track", Setting: "all", Display: "all", Context: "superuser"},
+	), Hardware{})
+	require.Zero(t, p.Changes)
+
+	got := Check(Plan{Items: []Item{{Setting: Setting{Name: "pg_stat_statements.max", Value: "10000"}, Action: ActionChange}}},
+		state(Current{Name: "pg_stat_statements.max", Placeholder: true, Display: "10000"}), false)
+	require.Equal(t, []string{"pg_stat_statements.max"}, got.PendingRestart)
+	got = Check(Plan{Items: []Item{{Setting: Setting{Name: "pg_stat_statements.max", Value: "10000"}, Action: ActionChange}}},
+		state(Current{Name: "pg_stat_statements.max", Placeholder: true, Display: "10000"}), true)
+	require.Equal(t, "pg_stat_statements is not loaded after the restart", got.Mismatches[0].Why)
 }
 
 func TestBuildPlanContextsAndBlocks(t *testing.T) {
