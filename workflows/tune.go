@@ -131,7 +131,9 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 	}
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 2 * time.Minute, RetryPolicy: retry})
 	if err := in.Validate(); err != nil {
-		return res, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, nil)
+		// One line: every problem, each naming its field.
+		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+		return res, temporal.NewNonRetryableApplicationError(msg, activities.ErrTypeInvalidInput, nil)
 	}
 	timeout := in.restartTimeout()
 	applyCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Minute, RetryPolicy: withAttempts(retry, 3)})

@@ -97,7 +97,7 @@ func TestTuneWorkflowRejectsBadInputBeforeAnyActivity(t *testing.T) {
 		{name: "unknown override", in: workflows.TuneInput{Apply: true, Request: pgtune.Request{Overrides: []pgtune.Override{{Name: "fsync", Value: "off"}}}},
 			wantErr: []string{"overrides[0]: fsync: not a setting this tool manages"}},
 		{name: "policy and timeout", in: workflows.TuneInput{RestartPolicy: "reboot", RestartTimeout: "soon"},
-			wantErr: []string{`restart_policy: "reboot" is not a policy`, `restart_timeout: "soon" is not a positive duration`}},
+			wantErr: []string{`restart_policy: "reboot" is not a policy; use one of never, signal, command; restart_timeout: "soon" is not a positive duration`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
