@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,24 +12,33 @@ import (
 
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
+	"github.com/opendiscourse/congressflow/internal/pgext"
 )
 
 // Stage names, in the order the pipeline runs them.
 const (
 	StageAnalyze    = "analyze"
+	StageTune       = "tune"
 	StageExtensions = "extensions"
 )
 
 // pipelineStages is every stage in run order; a zero-value input runs them
-// all.
-var pipelineStages = []string{StageAnalyze, StageExtensions}
+// all. Tune comes before extensions so that, after a restart (policy signal
+// or command), the extensions stage can create the extensions whose
+// libraries the tune stage added to shared_preload_libraries.
+var pipelineStages = []string{StageAnalyze, StageTune, StageExtensions}
 
 // PipelineInput is the input of [PipelineWorkflow]. The zero value is valid
 // and runs every stage with its defaults.
 type PipelineInput struct {
 	// Stages to run. They always run in pipeline order, whatever order they
-	// are listed in. Empty means all: analyze, extensions.
+	// are listed in. Empty means all: analyze, tune, extensions.
 	Stages []string `json:"stages,omitempty"`
+	// Tune is the input of the tune stage's TuneWorkflow. The zero value is
+	// a dry run. When it names no extensions and the extensions stage runs,
+	// the stage's selection is used, so the plan preloads what those
+	// extensions need.
+	Tune TuneInput `json:"tune"`
 	// Extensions selects what the extensions stage installs. The zero value
 	// installs the recommended profile into the ingest database.
 	Extensions activities.InstallExtensionsInput `json:"extensions"`
@@ -41,6 +51,9 @@ type PipelineResult struct {
 	Stages []string `json:"stages"`
 	// Analysis is the analyze stage's result.
 	Analysis *activities.AnalyzeResult `json:"analysis,omitempty"`
+	// Tune is the tune stage's result: the plan and, when applied, what
+	// changed, what waits for a restart and what was verified.
+	Tune *TuneResult `json:"tune,omitempty"`
 	// Extensions is the extensions stage's result: one outcome per
 	// extension.
 	Extensions *activities.InstallExtensionsResult `json:"extensions,omitempty"`
@@ -56,14 +69,34 @@ type PipelineProgress struct {
 	Pending []string `json:"pending"`
 }
 
-// Validate checks the input and returns an error naming the bad field.
+// Validate checks the input and returns an error naming each bad field.
 func (in PipelineInput) Validate() error {
+	var errs []error
 	for _, s := range in.Stages {
 		if !slices.Contains(pipelineStages, s) {
-			return fmt.Errorf("stages: unknown stage %q (known stages: %s)", s, strings.Join(pipelineStages, ", "))
+			errs = append(errs, fmt.Errorf("stages: unknown stage %q (known stages: %s)", s, strings.Join(pipelineStages, ", ")))
 		}
 	}
-	return nil
+	if slices.Contains(in.stages(), StageTune) {
+		if err := in.tuneInput().Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("tune: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// tuneInput is the tune stage's input, with the extensions stage's
+// selection filled in when the tune input names none.
+func (in PipelineInput) tuneInput() TuneInput {
+	t := in.Tune
+	if t.ExtensionProfile == "" && len(t.ExtensionNames) == 0 && slices.Contains(in.stages(), StageExtensions) {
+		t.ExtensionProfile = in.Extensions.Profile
+		t.ExtensionNames = slices.Clone(in.Extensions.Names)
+		if t.ExtensionProfile == "" && len(t.ExtensionNames) == 0 {
+			t.ExtensionProfile = pgext.ProfileRecommended
+		}
+	}
+	return t
 }
 
 // stages returns the stages to run, in pipeline order.
@@ -81,7 +114,8 @@ func (in PipelineInput) stages() []string {
 }
 
 // PipelineWorkflow runs the pipeline's stages in order: analyze the host,
-// then install PostgreSQL extensions.
+// tune PostgreSQL (a child [TuneWorkflow]; a dry run unless the input says
+// apply), then install PostgreSQL extensions.
 func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
@@ -119,6 +153,14 @@ func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, e
 			var r activities.AnalyzeResult
 			err = workflow.ExecuteActivity(ctx, sys.AnalyzeSystem).Get(ctx, &r)
 			result.Analysis = &r
+		case StageTune:
+			cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+				WorkflowID:    config.TuneIDPrefix + workflow.GetInfo(ctx).WorkflowExecution.ID,
+				StaticSummary: "tune PostgreSQL (pipeline stage)",
+			})
+			var r TuneResult
+			err = workflow.ExecuteChildWorkflow(cctx, TuneWorkflow, in.tuneInput()).Get(ctx, &r)
+			result.Tune = &r
 		case StageExtensions:
 			// CREATE EXTENSION of a large one (postgis) takes a while; the
 			// activity heartbeats after each extension.
@@ -150,4 +192,5 @@ type Registry interface {
 // Register registers every congressflow workflow on r.
 func Register(r Registry) {
 	r.RegisterWorkflow(PipelineWorkflow)
+	r.RegisterWorkflow(TuneWorkflow)
 }

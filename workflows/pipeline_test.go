@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
@@ -23,6 +25,8 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.System{})
 	env.RegisterActivity(&activities.Extensions{})
+	env.RegisterActivity(&activities.Tuning{})
+	env.RegisterWorkflow(workflows.TuneWorkflow)
 	return env
 }
 
@@ -39,6 +43,16 @@ func TestPipelineZeroInputRunsEveryStageInOrder(t *testing.T) {
 		order = append(order, "analyze")
 		return want, nil
 	}).Once()
+	wantTune := workflows.TuneResult{DryRun: true, Summary: "dry run: 3 settings would change"}
+	env.OnWorkflow(workflows.TuneWorkflow, mock.Anything, mock.Anything).
+		Return(func(_ workflow.Context, in workflows.TuneInput) (workflows.TuneResult, error) {
+			order = append(order, "tune")
+			// The tune stage plans the preload libraries of the extensions
+			// the extensions stage will install.
+			require.Equal(t, "recommended", in.ExtensionProfile)
+			require.False(t, in.Apply, "the default is a dry run")
+			return wantTune, nil
+		}).Once()
 	wantExt := activities.InstallExtensionsResult{Database: "congressflow", Outcomes: []pgext.Result{{Name: "citext", Outcome: pgext.OutcomeInstalled}}}
 	env.OnActivity(ext.InstallExtensions, mock.Anything, activities.InstallExtensionsInput{}).
 		Return(func(context.Context, activities.InstallExtensionsInput) (activities.InstallExtensionsResult, error) {
@@ -51,16 +65,17 @@ func TestPipelineZeroInputRunsEveryStageInOrder(t *testing.T) {
 	require.NoError(t, env.GetWorkflowError())
 	var got workflows.PipelineResult
 	require.NoError(t, env.GetWorkflowResult(&got))
-	require.Equal(t, []string{workflows.StageAnalyze, workflows.StageExtensions}, got.Stages)
-	require.Equal(t, []string{"analyze", "extensions"}, order)
+	require.Equal(t, []string{workflows.StageAnalyze, workflows.StageTune, workflows.StageExtensions}, got.Stages)
+	require.Equal(t, []string{"analyze", "tune", "extensions"}, order)
 	require.Equal(t, want, *got.Analysis)
+	require.Equal(t, wantTune, *got.Tune)
 	require.Equal(t, wantExt, *got.Extensions)
 
 	v, err := env.QueryWorkflow(config.QueryProgress)
 	require.NoError(t, err)
 	var p workflows.PipelineProgress
 	require.NoError(t, v.Get(&p))
-	require.Equal(t, []string{workflows.StageAnalyze, workflows.StageExtensions}, p.Done)
+	require.Equal(t, []string{workflows.StageAnalyze, workflows.StageTune, workflows.StageExtensions}, p.Done)
 	require.Empty(t, p.Pending)
 	env.AssertExpectations(t)
 }
@@ -77,6 +92,22 @@ func TestPipelineRunsOnlyTheNamedStagesInPipelineOrder(t *testing.T) {
 	require.NoError(t, env.GetWorkflowResult(&got))
 	require.Equal(t, []string{workflows.StageExtensions}, got.Stages)
 	require.Nil(t, got.Analysis)
+	env.AssertExpectations(t)
+}
+
+func TestPipelineRejectsBadTuneInputBeforeAnyStage(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	var in workflows.PipelineInput
+	require.NoError(t, json.Unmarshal([]byte(`{"tune":{"workload":"batch","memory":"-2GB"}}`), &in))
+	env.ExecuteWorkflow(workflows.PipelineWorkflow, in)
+	err := env.GetWorkflowError()
+	require.ErrorContains(t, err, "tune: ")
+	require.ErrorContains(t, err, "workload")
+	require.ErrorContains(t, err, "memory")
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr))
+	require.True(t, appErr.NonRetryable())
 	env.AssertExpectations(t)
 }
 

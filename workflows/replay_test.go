@@ -1,19 +1,26 @@
 package workflows_test
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/opendiscourse/congressflow/workflows"
 )
 
 // TestReplayRecordedHistories replays every history recorded from a real run
-// (workflows/testdata/*.json, written by the integration tests with
-// -update-history). It fails when a change to a workflow would break
-// executions that are already running.
+// (workflows/testdata/<workflow-id>.json, written by the integration tests
+// in internal/workerapp with -update-history). It fails when a change to a
+// workflow would break executions that are already running.
+//
+// The file name carries the workflow ID because the pipeline derives its
+// child workflow IDs from its own.
 func TestReplayRecordedHistories(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
@@ -22,9 +29,19 @@ func TestReplayRecordedHistories(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			t.Parallel()
+			r, err := os.Open(f)
+			require.NoError(t, err)
+			defer r.Close()
+			history, err := client.HistoryFromJSON(r, client.HistoryJSONOptions{})
+			require.NoError(t, err)
+			require.NotEmpty(t, history.Events)
+			runID := history.Events[0].GetWorkflowExecutionStartedEventAttributes().GetOriginalExecutionRunId()
+
 			replayer := worker.NewWorkflowReplayer()
 			workflows.Register(replayer)
-			require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(nil, f))
+			require.NoError(t, replayer.ReplayWorkflowHistoryWithOptions(nil, history, worker.ReplayWorkflowHistoryOptions{
+				OriginalExecution: workflow.Execution{ID: strings.TrimSuffix(filepath.Base(f), ".json"), RunID: runID},
+			}))
 		})
 	}
 }

@@ -171,7 +171,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	w := worker.New(c, cfg.TaskQueue, opts)
-	Register(w, Deps{Pool: pool, Logger: logger, Prober: prober})
+	Register(w, Deps{Pool: pool, Logger: logger, Prober: prober, RestartCommand: cfg.PGRestartCommand})
 	logger.InfoContext(ctx, "worker: polling", "task_queue", cfg.TaskQueue)
 	stop := make(chan any)
 	go func() {
@@ -269,6 +269,8 @@ type Deps struct {
 	Pool   *pgxpool.Pool
 	Logger *slog.Logger
 	Prober *sysprobe.Prober
+	// RestartCommand is the tune stage's restart command (argv).
+	RestartCommand []string
 }
 
 // Register registers every workflow and activity on w.
@@ -280,6 +282,13 @@ func Register(w worker.Registry, d Deps) {
 		Logger: d.Logger,
 	})
 	w.RegisterActivity(&activities.Extensions{Pool: d.Pool, Catalog: pgext.Default(), Logger: d.Logger})
+	w.RegisterActivity(&activities.Tuning{
+		Pool:           d.Pool,
+		Prober:         d.Prober,
+		Preload:        pgext.Default(),
+		RestartCommand: d.RestartCommand,
+		Logger:         d.Logger,
+	})
 }
 
 // PrintSizing writes the plan as a table, with the probe summary and the

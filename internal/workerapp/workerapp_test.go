@@ -78,13 +78,13 @@ func TestPipelineAnalyzeStoresTheReturnedProfile(t *testing.T) {
 	b := setup(t)
 
 	run, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{
-		ID:        "pipeline-analyze",
+		ID:        "pipeline-default",
 		TaskQueue: b.queue,
 	}, workflows.PipelineWorkflow, workflows.PipelineInput{})
 	require.NoError(t, err)
 	var res workflows.PipelineResult
 	require.NoError(t, run.Get(b.ctx, &res))
-	require.Equal(t, []string{workflows.StageAnalyze, workflows.StageExtensions}, res.Stages)
+	require.Equal(t, []string{workflows.StageAnalyze, workflows.StageTune, workflows.StageExtensions}, res.Stages)
 	require.NotNil(t, res.Analysis)
 	require.Positive(t, res.Analysis.Profile.Effective.CPUs)
 
@@ -100,6 +100,16 @@ func TestPipelineAnalyzeStoresTheReturnedProfile(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.RawResponse.WorkflowExecutionInfo.Status)
 
+	// The tune stage made a dry-run plan from the probe (the database is
+	// local), including the preload library the extensions stage needs.
+	require.NotNil(t, res.Tune)
+	require.True(t, res.Tune.DryRun)
+	require.Nil(t, res.Tune.Apply)
+	require.Equal(t, "probe", res.Tune.Plan.Hardware.Source)
+	spl, ok := res.Tune.Plan.Get("shared_preload_libraries")
+	require.True(t, ok)
+	require.Contains(t, spl.Value, "pg_stat_statements")
+
 	// The extensions stage ran the recommended profile on the test database.
 	require.NotNil(t, res.Extensions)
 	outcomes := map[string]pgext.Outcome{}
@@ -109,7 +119,7 @@ func TestPipelineAnalyzeStoresTheReturnedProfile(t *testing.T) {
 	require.Equal(t, pgext.OutcomeInstalled, outcomes["citext"])
 	require.Equal(t, pgext.OutcomeNeedsPreload, outcomes["pg_stat_statements"], "the shared test cluster does not preload it")
 
-	replay(t, b, run.GetID(), run.GetRunID(), "pipeline_default.json")
+	replay(t, b, run.GetID(), run.GetRunID())
 }
 
 // TestPipelineExtensionsStageAlone is what
@@ -140,19 +150,44 @@ func TestPipelineExtensionsStageAlone(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, recorded, 2)
 
-	replay(t, b, run.GetID(), run.GetRunID(), "pipeline_extensions.json")
+	replay(t, b, run.GetID(), run.GetRunID())
+}
+
+// TestTuneWorkflowEmptyInputIsADryRun is what
+// `temporal workflow start --type TuneWorkflow --input '{}'` does.
+func TestTuneWorkflowEmptyInputIsADryRun(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	run, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: "tune-dry-run", TaskQueue: b.queue},
+		"TuneWorkflow", map[string]any{})
+	require.NoError(t, err)
+	var res workflows.TuneResult
+	require.NoError(t, run.Get(b.ctx, &res))
+	require.True(t, res.DryRun)
+	require.NotEmpty(t, res.Plan.Items)
+	require.NotEmpty(t, res.Plan.Statements, "a fresh cluster differs from the recommendation")
+	sb, ok := res.Plan.Get("shared_buffers")
+	require.True(t, ok)
+	require.NotEmpty(t, sb.Value)
+
+	var changes int
+	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT count(*) FROM ops.tuning_changes`).Scan(&changes))
+	require.Zero(t, changes, "a dry run records and changes nothing")
+
+	replay(t, b, run.GetID(), run.GetRunID())
 }
 
 // replay checks that the run's history replays against the current code,
-// and with -update-history records it as a fixture for the replay test.
-func replay(t *testing.T, b *testBundle, id, runID, fixture string) {
+// and with -update-history records it as workflows/testdata/<id>.json for
+// the replay test.
+func replay(t *testing.T, b *testBundle, id, runID string) {
 	t.Helper()
 	replayer := worker.NewWorkflowReplayer()
 	workflows.Register(replayer)
 	require.NoError(t, replayer.ReplayWorkflowExecution(b.ctx, b.client.WorkflowService(), nil, "default",
 		workflow.Execution{ID: id, RunID: runID}))
 	if *updateHistory {
-		writeHistory(t, b, id, runID, fixture)
+		writeHistory(t, b, id, runID, id+".json")
 	}
 }
 
