@@ -78,6 +78,15 @@ type Endpoint struct {
 	// CongressWindow reports that fromDateTime/toDateTime are honoured on
 	// CongressPath.
 	CongressWindow bool
+	// SegmentWindow reports that fromDateTime/toDateTime are also honoured
+	// on the sub-lists below Path and CongressPath ([Params].Segments, e.g.
+	// /bill/119/hr, /committee/house). False where only the plain paths
+	// declare them: /member/{stateCode} does not.
+	SegmentWindow bool
+	// FromRequired reports that the list is incomplete without
+	// fromDateTime: /summaries then lists only the last day's summaries
+	// (#278, #312, #394). [Endpoint.Request] refuses a zero [Params].From.
+	FromRequired bool
 	// Sort reports that sort=updateDate+asc is honoured.
 	Sort bool
 	// Columns are the typed columns worth keeping.
@@ -160,7 +169,7 @@ func Endpoints() []Endpoint {
 			Name: "bill", Path: "/bill", CongressPath: "/bill/{congress}",
 			ListKey: "bills", CountField: paginationCount, NextField: paginationNext, UpdateField: updateDate,
 			Key:    billKey(),
-			Window: true, CongressWindow: true, Sort: true,
+			Window: true, CongressWindow: true, SegmentWindow: true, Sort: true,
 			Columns: append([]Column{
 				col("title", "title", TypeText),
 				col("origin_chamber", "originChamber", TypeText),
@@ -173,7 +182,7 @@ func Endpoints() []Endpoint {
 			Name: "amendment", Path: "/amendment", CongressPath: "/amendment/{congress}",
 			ListKey: "amendments", CountField: paginationCount, NextField: paginationNext, UpdateField: updateDate,
 			Key:    []KeyField{keyInt("congress", "congress"), keyUpper("type", "type"), keyText("number", "number")},
-			Window: true, CongressWindow: true, Sort: true,
+			Window: true, CongressWindow: true, SegmentWindow: true, Sort: true,
 			Columns: append([]Column{
 				col("description", "description", TypeText),
 				col("purpose", "purpose", TypeText),
@@ -187,7 +196,7 @@ func Endpoints() []Endpoint {
 				keyInt("bill_congress", "bill.congress"), keyUpper("bill_type", "bill.type"),
 				keyText("bill_number", "bill.number"), keyText("version_code", "versionCode"),
 			},
-			Window: true, CongressWindow: true, Sort: true,
+			Window: true, CongressWindow: true, SegmentWindow: true, FromRequired: true, Sort: true,
 			Columns: []Column{
 				col("action_date", "actionDate", TypeDate),
 				col("action_desc", "actionDesc", TypeText),
@@ -196,7 +205,7 @@ func Endpoints() []Endpoint {
 				col("bill_title", "bill.title", TypeText),
 				col("text", "text", TypeText),
 			},
-			Notes: "Without a window only the last day is listed (#312): always send From. " +
+			Notes: "Without fromDateTime only the last day is listed (#312), so From is required. " +
 				"actionDate is left out of the key: it is intermittently empty (#234) and would split one summary into two rows.",
 		},
 		{
@@ -211,13 +220,13 @@ func Endpoints() []Endpoint {
 				col("district", "district", TypeInt),
 				col("terms", "terms.item", TypeJSON),
 			},
-			Notes: "Window declared on /member only. Short pages seen (#212, #365).",
+			Notes: "Window declared on /member only, not on /member/congress/... or /member/{stateCode}. Short pages seen (#212, #365).",
 		},
 		{
 			Name: "committee", Path: "/committee", CongressPath: "/committee/{congress}",
 			ListKey: "committees", CountField: paginationCount, NextField: paginationNext, UpdateField: updateDate,
 			Key:    []KeyField{keyText("system_code", "systemCode")},
-			Window: true, CongressWindow: true, Sort: true,
+			Window: true, CongressWindow: true, SegmentWindow: true, Sort: true,
 			Columns: []Column{
 				col("name", "name", TypeText),
 				col("chamber", "chamber", TypeText),
@@ -333,13 +342,13 @@ func Endpoints() []Endpoint {
 			Name: "committee-print", Path: "/committee-print", CongressPath: "/committee-print/{congress}",
 			ListKey: "committeePrints", CountField: paginationCount, NextField: paginationNext, UpdateField: updateDate,
 			Key:    []KeyField{keyInt("congress", "congress"), keyText("chamber", "chamber"), keyInt("jacket_number", "jacketNumber")},
-			Window: true, CongressWindow: true,
+			Window: true, CongressWindow: true, SegmentWindow: true,
 		},
 		{
 			Name: "committee-meeting", Path: "/committee-meeting", CongressPath: "/committee-meeting/{congress}",
 			ListKey: "committeeMeetings", CountField: paginationCount, NextField: paginationNext, UpdateField: updateDate,
 			Key:    []KeyField{keyInt("congress", "congress"), keyText("chamber", "chamber"), keyText("event_id", "eventId")},
-			Window: true, CongressWindow: true,
+			Window: true, CongressWindow: true, SegmentWindow: true,
 		},
 		{
 			Name: "house-communication", Path: "/house-communication", CongressPath: "/house-communication/{congress}",

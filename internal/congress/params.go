@@ -40,8 +40,9 @@ type Params struct {
 	// From and To bound updateDate (inclusive), sent as fromDateTime and
 	// toDateTime in UTC, truncated to the second. Zero means unbounded. They
 	// are refused where the endpoint does not honour them
-	// ([Endpoint.SupportsWindow]), since a silently dropped window would
-	// turn an incremental sync into a full one.
+	// ([Endpoint.SupportsWindow], and [Endpoint.SegmentWindow] below
+	// Segments), since a silently dropped window would turn an incremental
+	// sync into a full one. From is required where [Endpoint.FromRequired].
 	From, To time.Time
 	// Limit is the page size: 0 means DefaultLimit (250); at most MaxLimit.
 	Limit int
@@ -111,9 +112,12 @@ func (ep Endpoint) Request(p Params, offset int) (string, url.Values, error) {
 	q.Set("limit", strconv.Itoa(limit))
 	q.Set("offset", strconv.Itoa(offset))
 
+	if ep.FromRequired && p.From.IsZero() {
+		return fail("Params.From is zero but %s without fromDateTime lists only the last day (#312); set From, to an early date for everything", ep.Name)
+	}
 	if !p.From.IsZero() || !p.To.IsZero() {
-		if !ep.SupportsWindow(p.Congress) {
-			return fail("Params.From/To set but %s does not honour fromDateTime/toDateTime on %s; leave them zero (see Endpoint.SupportsWindow)", ep.Name, path)
+		if !ep.SupportsWindow(p.Congress) || (len(p.Segments) > 0 && !ep.SegmentWindow) {
+			return fail("Params.From/To set but %s does not honour fromDateTime/toDateTime on %s; leave them zero (see Endpoint.SupportsWindow and SegmentWindow)", ep.Name, path)
 		}
 		if !p.From.IsZero() && !p.To.IsZero() && p.To.Before(p.From) {
 			return fail("Params.To %s is before Params.From %s; swap them", p.To.UTC().Format(DateTimeLayout), p.From.UTC().Format(DateTimeLayout))

@@ -198,6 +198,8 @@ func TestEndpointRegistry(t *testing.T) {
 		}
 		require.False(t, ep.Window && ep.Path == "", ep.Name)
 		require.False(t, ep.CongressWindow && ep.CongressPath == "", ep.Name)
+		require.False(t, ep.SegmentWindow && !ep.Window && !ep.CongressWindow, ep.Name)
+		require.False(t, ep.FromRequired && !ep.Window && !ep.CongressWindow, ep.Name)
 		cols := map[string]bool{}
 		for _, k := range ep.Key {
 			require.NotEmpty(t, k.From, "%s key %s", ep.Name, k.Name)

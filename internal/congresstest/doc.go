@@ -6,9 +6,10 @@
 // omitted or null fields), generated on demand from a seed, so a fake with
 // 100,000 items per endpoint starts at once and stores only what changed.
 // It honours limit, offset, fromDateTime, toDateTime and sort where the real
-// API does, answers pagination count/next/prev (next with the raw space in
-// sort and never the key), checks X-Api-Key with the real 403 bodies and
-// counts every request.
+// API does (and, like /summaries, lists only the last day when an
+// endpoint needs fromDateTime and gets none), answers pagination
+// count/next/prev (next with the raw space in sort and never the key),
+// checks X-Api-Key with the real 403 bodies and counts every request.
 //
 // [Options] add the faults the ingest must survive: a rolling rate limit
 // answered with 429 OVER_RATE_LIMIT and Retry-After, 5xx answers (half of

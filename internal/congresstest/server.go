@@ -330,6 +330,11 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, ds *dataset, cong
 			}
 		}
 	}
+	if ds.ep.FromRequired && vw.from.IsZero() {
+		// Without fromDateTime the real list holds only what changed in the
+		// last day (#278, #312, #394).
+		vw.from = h.now().Add(-24 * time.Hour)
+	}
 	if ds.ep.Sort && q.Has("sort") {
 		switch q.Get("sort") {
 		case "updateDate asc":

@@ -73,14 +73,18 @@ func TestEveryEndpointServesItsItems(t *testing.T) {
 			}
 			require.Len(t, wantRaw, len(want), "natural keys are unique")
 
+			var from time.Time
+			if ep.FromRequired {
+				from = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+			}
 			var got []congress.Item
 			if ep.Path != "" {
-				got = walk(t, c, ep, congress.Params{Limit: 250, Sort: true})
+				got = walk(t, c, ep, congress.Params{Limit: 250, Sort: true, From: from})
 			}
 			if ep.CongressPath != "" {
 				var perCongress []congress.Item
 				for n := congresstest.FirstCongress; n <= congresstest.LastCongress; n++ {
-					items := walk(t, c, ep, congress.Params{Congress: n, Limit: 100})
+					items := walk(t, c, ep, congress.Params{Congress: n, Limit: 100, From: from})
 					require.NotEmpty(t, items)
 					perCongress = append(perCongress, items...)
 				}
@@ -351,4 +355,28 @@ func TestNewHandlerRejectsBadOptions(t *testing.T) {
 			require.ErrorContains(t, err, tt.wantErr)
 		})
 	}
+}
+
+// TestSummariesWithoutWindowListOnlyTheLastDay: like the real /summaries
+// (#312), a request without fromDateTime lists only the last day's changes.
+func TestSummariesWithoutWindowListOnlyTheLastDay(t *testing.T) {
+	t.Parallel()
+	srv := congresstest.NewServer(congresstest.Options{Items: map[string]int{"summaries": 500}, ItemsPerEndpoint: 1})
+	t.Cleanup(srv.Close)
+	touched, err := srv.Touch("summaries", 3)
+	require.NoError(t, err)
+	auth := map[string]string{"X-Api-Key": key}
+	count := func(query string) int {
+		t.Helper()
+		resp, body := get(t, srv.URL()+"/summaries?format=json"+query, auth)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var env struct {
+			Pagination struct{ Count int } `json:"pagination"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(body), &env))
+		return env.Pagination.Count
+	}
+	require.Equal(t, len(touched), count(""))
+	require.Equal(t, len(touched), count("&toDateTime=2099-01-01T00:00:00Z"))
+	require.Equal(t, 500, count("&fromDateTime=2000-01-01T00:00:00Z"))
 }
