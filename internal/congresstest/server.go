@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -416,7 +418,8 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, ds *dataset, cong
 }
 
 // pageLink builds a next/prev link the way the API does: same path, the
-// request's filters carried (sort with a raw space), never the key.
+// request's filters carried (sort with a raw space), never the key. Other
+// filters follow in name order so the same request gets the same bytes.
 func pageLink(r *http.Request, q url.Values, offset, limit int) string {
 	scheme := "http"
 	if r.TLS != nil {
@@ -429,12 +432,13 @@ func pageLink(r *http.Request, q url.Values, offset, limit int) string {
 			b.WriteString(name + "=" + v + "&")
 		}
 	}
-	for name, vals := range withoutKey(q) {
+	rest := withoutKey(q)
+	for _, name := range slices.Sorted(maps.Keys(rest)) {
 		switch name {
 		case "sort", "fromDateTime", "toDateTime", "offset", "limit", "format":
 			continue
 		}
-		for _, v := range vals {
+		for _, v := range rest[name] {
 			b.WriteString(url.QueryEscape(name) + "=" + url.QueryEscape(v) + "&")
 		}
 	}

@@ -262,7 +262,7 @@ func TestGatewayAndWireBehaviour(t *testing.T) {
 
 	resp, body = get(t, srv.URL()+"/bill?format=json", map[string]string{"X-Api-Key": "nope"})
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
-	require.Contains(t, body, "API_KEY_INVALID")
+	require.JSONEq(t, `{"error": {"code": "API_KEY_INVALID", "message": "An invalid api_key was supplied. Get one at https://api.congress.gov:443"}}`, body)
 
 	resp, body = get(t, srv.URL()+"/bill?limit=2&sort=updateDate+asc&fromDateTime=2015-01-01T00:00:00Z", auth)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -302,7 +302,7 @@ func TestGatewayAndWireBehaviour(t *testing.T) {
 
 	resp, body = get(t, srv.URL()+"/bill?format=json", auth)
 	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
-	require.Contains(t, body, "OVER_RATE_LIMIT")
+	require.JSONEq(t, `{"error": {"code": "OVER_RATE_LIMIT", "message": "You have exceeded your rate limit. Try again later or contact us for assistance: https://api.congress.gov:443"}}`, body)
 	require.Equal(t, "0", resp.Header.Get("X-Ratelimit-Remaining"))
 	require.NotEmpty(t, resp.Header.Get("Retry-After"))
 
@@ -379,4 +379,22 @@ func TestSummariesWithoutWindowListOnlyTheLastDay(t *testing.T) {
 	require.Equal(t, len(touched), count(""))
 	require.Equal(t, len(touched), count("&toDateTime=2099-01-01T00:00:00Z"))
 	require.Equal(t, 500, count("&fromDateTime=2000-01-01T00:00:00Z"))
+}
+
+// TestPageLinks: next and prev carry the other filters in a stable order,
+// then offset, limit and format, like the API's links; never the key.
+func TestPageLinks(t *testing.T) {
+	t.Parallel()
+	srv := congresstest.NewServer(congresstest.Options{ItemsPerEndpoint: 30})
+	t.Cleanup(srv.Close)
+	for range 5 {
+		resp, body := get(t, srv.URL()+"/member?format=json&limit=2&offset=4&zeta=1&currentMember=false&api_key="+key, nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var env struct {
+			Pagination struct{ Next, Prev string } `json:"pagination"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(body), &env))
+		require.Equal(t, srv.URL()+"/member?currentMember=false&zeta=1&offset=6&limit=2&format=json", env.Pagination.Next)
+		require.Equal(t, srv.URL()+"/member?currentMember=false&zeta=1&offset=2&limit=2&format=json", env.Pagination.Prev)
+	}
 }
