@@ -227,10 +227,13 @@ func TestKeyNeverLeaks(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	// A server that echoes the key back in its error bodies and redirects.
-	var echoHits atomic.Int64
+	var echoHits, echoURLsWithKey atomic.Int64
 	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		echoHits.Add(1)
 		key := r.Header.Get("X-Api-Key")
+		if strings.Contains(r.URL.String(), key) {
+			echoURLsWithKey.Add(1)
+		}
 		switch r.URL.Query().Get("offset") {
 		case "1":
 			w.WriteHeader(http.StatusInternalServerError)
@@ -239,6 +242,9 @@ func TestKeyNeverLeaks(t *testing.T) {
 			fmt.Fprintf(w, "<html><title>%s</title></html>", key)
 		case "3":
 			http.Redirect(w, r, "http://example.invalid/v3/bill?k="+key, http.StatusFound)
+		case "4":
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprintf(w, `{"error": {"code": "API_KEY_INVALID", "message": "An invalid api_key %s was supplied."}}`, key)
 		default:
 			fmt.Fprintf(w, `{"bills": [{"congress": 1, "type": "%s"}], "pagination": {"count": 1}}`, key)
 		}
@@ -268,7 +274,7 @@ func TestKeyNeverLeaks(t *testing.T) {
 	errs = append(errs, err)
 
 	ec := newClient(t, congress.Config{BaseURL: echo.URL + "/v3", APIKey: testKey, Logger: logger})
-	for offset := range 4 {
+	for offset := range 5 {
 		page, err := ec.Page(t.Context(), ep, congress.Params{}, offset)
 		if err != nil {
 			errs = append(errs, err)
@@ -276,7 +282,8 @@ func TestKeyNeverLeaks(t *testing.T) {
 			require.NotEmpty(t, page.Rejected) // the key-shaped type is rejected...
 		}
 	}
-	require.EqualValues(t, 4, echoHits.Load(), "the redirect was not followed")
+	require.EqualValues(t, 5, echoHits.Load(), "the redirect was not followed")
+	require.Zero(t, echoURLsWithKey.Load())
 
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
@@ -291,14 +298,14 @@ func TestKeyNeverLeaks(t *testing.T) {
 			require.NotContains(t, form, testKey)
 		}
 		require.Contains(t, err.Error(), "offset")
-		for _, kind := range []error{congress.ErrServer, congress.ErrRateLimited, congress.ErrNotFound, congress.ErrDecode,
+		for _, kind := range []error{congress.ErrAuth, congress.ErrServer, congress.ErrRateLimited, congress.ErrNotFound, congress.ErrDecode,
 			congress.ErrTimeout, congress.ErrNetwork, congress.ErrRequest, congress.ErrInvalidParams} {
 			if errors.Is(err, kind) {
 				kinds[kind] = true
 			}
 		}
 	}
-	require.Len(t, kinds, 8, "every error kind was provoked: %v", kinds)
+	require.Len(t, kinds, 9, "every error kind was provoked: %v", kinds)
 	for _, u := range append(srv.RecordedURLs(), slow.RecordedURLs()...) {
 		require.NotContains(t, u, testKey)
 		require.NotContains(t, u, "api_key")
