@@ -32,6 +32,10 @@ GRPC_PORT  ?= 7233
 # KEEP=0 makes `make run` stop everything once the pipeline finishes;
 # by default it keeps the services up for the Web UI until Ctrl-C.
 KEEP       ?= 1
+# INPUT is the PipelineInput JSON for `make run`, e.g.
+#   make run INPUT='{"tune":{"apply":true,"restart_policy":"command"}}'
+INPUT      ?= {}
+export INPUT
 TEST_FLAGS ?= -count=1 -timeout 20m
 
 .PHONY: help
@@ -114,16 +118,17 @@ run: temporal-cli
 	if [ -z "$${DATABASE_URL:-}" ]; then \
 	  echo "make run: starting a local PostgreSQL cluster in $(DATA_DIR)/pg on port $(PG_PORT)"; \
 	  DATABASE_URL=$$($(DATA_DIR)/bin/localpg start -dir $(DATA_DIR)/pg -port $(PG_PORT)); started_pg=1; \
+	  export PG_RESTART_COMMAND=$${PG_RESTART_COMMAND:-"$(CURDIR)/$(DATA_DIR)/bin/localpg restart -dir $(CURDIR)/$(DATA_DIR)/pg"}; \
 	fi; \
 	export DATABASE_URL; \
 	echo "make run: starting the worker (log: $(DATA_DIR)/worker.log)"; \
 	LOG_FORMAT=$${LOG_FORMAT:-json} $(DATA_DIR)/bin/worker --probe-paths "$(CURDIR),$(DATA_DIR)" >$(DATA_DIR)/worker.log 2>&1 & pids+=($$!); \
 	for i in $$(seq 1 120); do \
-	  grep -q '"worker: polling"' $(DATA_DIR)/worker.log && break; \
+	  grep -qs '"worker: polling"' $(DATA_DIR)/worker.log && break; \
 	  kill -0 "$${pids[-1]}" 2>/dev/null || { echo "make run: the worker exited:"; tail -3 $(DATA_DIR)/worker.log; exit 1; }; \
 	  sleep 0.5; \
 	done; \
-	$(DATA_DIR)/bin/starter run --wait; \
+	$(DATA_DIR)/bin/starter run --wait --input "$$INPUT"; \
 	if [ "$(KEEP)" = 1 ]; then \
 	  echo "make run: pipeline done. Web UI: http://localhost:$(UI_PORT) — Ctrl-C stops the worker, the dev server and the cluster."; \
 	  wait "$${pids[@]}"; \

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -22,7 +23,8 @@ func runCommand() command {
 func runPipeline(ctx context.Context, a *app, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
-	wait := fs.Bool("wait", false, "wait for the pipeline, print progress and the result")
+	wait := fs.Bool("wait", false, "wait for the pipeline, print progress and a summary of each stage")
+	asJSON := fs.Bool("json", false, "with --wait: print the whole result as JSON instead of the summary")
 	stages := fs.String("stages", "", "comma-separated stages to run (default: all)")
 	input := fs.String("input", "", `full PipelineInput as JSON, e.g. '{"stages":["analyze"]}'`)
 	id := fs.String("id", "", "workflow ID (default: "+config.PipelineIDPrefix+"<UTC timestamp>)")
@@ -76,10 +78,13 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 			if err != nil {
 				return fmt.Errorf("pipeline %s: %w", run.GetID(), err)
 			}
-			fmt.Fprintln(a.stdout, "pipeline completed; result:")
-			enc := json.NewEncoder(a.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(res)
+			if *asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(res)
+			}
+			printPipelineSummary(a.stdout, res)
+			return nil
 		case <-tick.C:
 			var p workflows.PipelineProgress
 			v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), config.QueryProgress)
@@ -119,4 +124,36 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printPipelineSummary prints one paragraph per stage that ran; --json
+// prints everything.
+func printPipelineSummary(w io.Writer, res workflows.PipelineResult) {
+	fmt.Fprintf(w, "pipeline completed: %s\n", strings.Join(res.Stages, " → "))
+	if r := res.Analysis; r != nil {
+		fmt.Fprintf(w, "  analyze:    %s\n", r.Profile.Summary())
+		fmt.Fprintf(w, "              stored as ops.system_analyses id %d\n", r.AnalysisID)
+	}
+	if r := res.Tune; r != nil {
+		fmt.Fprintf(w, "  tune:       %s\n", r.Summary)
+		if len(r.PendingRestart) > 0 {
+			fmt.Fprintf(w, "              waiting for a restart: %s\n", strings.Join(r.PendingRestart, ", "))
+		}
+		if r.DryRun && r.Plan.Changes > 0 {
+			fmt.Fprintln(w, "              apply with: starter tune --apply (or PipelineWorkflow input {\"tune\":{\"apply\":true}})")
+		}
+	}
+	if r := res.Extensions; r != nil {
+		c := r.Counts
+		fmt.Fprintf(w, "  extensions: %d installed, %d already present, %d need preload, %d not available, %d not permitted, %d failed (database %s)\n",
+			c.Installed, c.AlreadyPresent, c.NeedsPreload, c.NotAvailable, c.NotPermitted, c.Failed, r.Database)
+		for _, o := range r.Outcomes {
+			switch o.Outcome {
+			case "installed", "already_present", "installable":
+				continue
+			}
+			fmt.Fprintf(w, "              %-20s %-16s %s\n", o.Name, o.Outcome, o.Detail)
+		}
+	}
+	fmt.Fprintln(w, "  (starter run --wait --json prints the whole result)")
 }
