@@ -110,10 +110,12 @@ func TestPageWalkExactlyOnce(t *testing.T) {
 			},
 		},
 		{
-			name:  "five percent 5xx half HTML, retried",
-			opts:  congresstest.Options{ServerErrorRate: 0.05},
+			// Half of the injected 5xx are HTML pages: about 5% HTML, 5% JSON.
+			name:  "ten percent 5xx half HTML, retried",
+			opts:  congresstest.Options{ServerErrorRate: 0.1},
 			limit: 100,
 			check: func(t *testing.T, srv *congresstest.Server, res walkResult) {
+				t.Logf("%d requests, %d HTML 5xx, %d JSON 5xx", srv.Requests(), srv.HTMLErrors(), srv.Responses(http.StatusInternalServerError))
 				require.Positive(t, srv.HTMLErrors(), "HTML 5xx injected")
 				require.Positive(t, srv.Responses(http.StatusInternalServerError), "JSON 5xx injected")
 				require.Positive(t, res.retries)
