@@ -70,9 +70,18 @@ build:
 test: temporal-cli
 	TEMPORAL_CLI=$(TEMPORAL) go test $(TEST_FLAGS) ./...
 
+# Benchmarks that measure a claim come as sub-benchmarks .../baseline and
+# .../<ours> run in the same process; the summary prints each one's speed as
+# a ratio of its baseline's, which stays meaningful on a noisy machine where
+# absolute times do not.
 .PHONY: bench
 bench:
-	go test -run '^$$' -bench . -benchmem -count=1 ./...
+	@mkdir -p $(DATA_DIR)
+	go test -run '^$$' -bench . -benchmem -count=1 ./... | tee $(DATA_DIR)/bench.txt
+	@echo; echo "ratios against the baseline measured in the same run (>1: faster than baseline):"
+	@awk '/^Benchmark/ { name=$$1; sub(/-[0-9]+$$/, "", name); for (i=2; i<=NF; i++) if ($$(i+1)=="ns/op") ns[name]=$$i; order[++n]=name } \
+	  END { for (k=1; k<=n; k++) { name=order[k]; if (name !~ /\/baseline$$/) { base=name; sub(/\/[^\/]+$$/, "/baseline", base); \
+	    if (base in ns && name != base) printf "  %-60s %8.2fx  (%s ns/op vs %s ns/op)\n", name, ns[base]/ns[name], ns[name], ns[base] } } }' $(DATA_DIR)/bench.txt
 
 .PHONY: lint
 lint: $(STATICCHECK) $(WORKFLOWCHECK)

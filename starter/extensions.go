@@ -8,22 +8,12 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
-
-	"go.temporal.io/sdk/client"
 
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/pgext"
+	"github.com/opendiscourse/congressflow/workflows"
 )
-
-// extPipelineWorkflowType is the registered type name of the pipeline; the
-// stage is started through it so the starter does not depend on the
-// workflow's input type.
-const extPipelineWorkflowType = "PipelineWorkflow"
-
-// extStage is the pipeline stage that installs extensions.
-const extStage = "extensions"
 
 // extensionsCommand installs or checks PostgreSQL extensions, or prints the
 // catalog.
@@ -56,44 +46,29 @@ func runExtensions(ctx context.Context, a *app, args []string) error {
 		return printExtensionCatalog(a.stdout, cat, *pgMajor, *asJSON)
 	}
 
-	in := activities.InstallExtensionsInput{Profile: *profile, Names: extSplitNames(*names), Database: *database, CheckOnly: *check}
+	in := activities.InstallExtensionsInput{Profile: *profile, Names: splitList(*names), Database: *database, CheckOnly: *check}
 	if _, err := cat.Resolve(in.Profile, in.Names, 0); err != nil {
 		return fmt.Errorf("extensions: --%w", err)
 	}
-	c, err := a.dial(ctx)
+	wfID := *id
+	if wfID == "" {
+		wfID = timestampID(config.PipelineIDPrefix + "extensions-")
+	}
+	pin := workflows.PipelineInput{Stages: []string{workflows.StageExtensions}, Extensions: in}
+	run, err := a.start(ctx, wfID, "congressflow extensions stage", workflows.PipelineWorkflow, pin)
 	if err != nil {
 		return err
 	}
-	wfID := *id
-	if wfID == "" {
-		wfID = config.PipelineIDPrefix + "extensions-" + time.Now().UTC().Format("20060102T150405Z")
-	}
-	input := map[string]any{"stages": []string{extStage}, "extensions": in}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:            wfID,
-		TaskQueue:     a.taskQueue,
-		StaticSummary: "congressflow extensions stage",
-	}, extPipelineWorkflowType, input)
-	if err != nil {
-		return fmt.Errorf("start %s: %w", extPipelineWorkflowType, err)
-	}
-	a.logger.InfoContext(ctx, "extensions: started pipeline, waiting for it", "workflow_id", run.GetID(), "run_id", run.GetRunID(),
-		"web_ui", a.workflowURL(run.GetID(), run.GetRunID()))
-
-	var out struct {
-		Extensions *activities.InstallExtensionsResult `json:"extensions"`
-	}
+	var out workflows.PipelineResult
 	if err := run.Get(ctx, &out); err != nil {
 		return fmt.Errorf("pipeline %s: %w", run.GetID(), err)
 	}
 	if out.Extensions == nil {
-		return fmt.Errorf("pipeline %s returned no %q result: does the worker run the extensions stage?", run.GetID(), extStage)
+		return fmt.Errorf("pipeline %s returned no extensions result", run.GetID())
 	}
 	res := *out.Extensions
 	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		if err := writeJSON(a.stdout, res); err != nil {
 			return err
 		}
 	} else if err := printExtensionResults(a.stdout, res); err != nil {
@@ -162,28 +137,11 @@ func printExtensionCatalog(w io.Writer, cat pgext.Catalog, major int, asJSON boo
 		if e.Trusted {
 			trusted = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.Category, pkg, extOrDash(e.Preload), trusted, extOrDash(strings.Join(e.Requires, ",")))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.Category, pkg, orDash(e.Preload), trusted, orDash(strings.Join(e.Requires, ",")))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\n%d extensions; recommended profile: %s\n", len(exts), strings.Join(cat.Recommended(), ", "))
 	return nil
-}
-
-func extSplitNames(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func extOrDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -12,13 +12,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/devserver"
 	"github.com/opendiscourse/congressflow/internal/pgext"
 	"github.com/opendiscourse/congressflow/internal/pgtest"
 	"github.com/opendiscourse/congressflow/internal/store"
+	"github.com/opendiscourse/congressflow/workflows"
 )
 
 func extTestApp(t *testing.T) (*app, *bytes.Buffer) {
@@ -106,26 +106,9 @@ func TestPrintExtensionResults(t *testing.T) {
 	require.Contains(t, out, "restart needed: the tune stage adds pg_stat_statements")
 }
 
-// extPipelineStandIn plays the pipeline's part for the extensions stage:
-// it is registered under the pipeline's type name and runs the real
-// activity, so the command's input and result travel through a real
-// Temporal server.
-func extPipelineStandIn(ctx workflow.Context, in struct {
-	Stages     []string                          `json:"stages"`
-	Extensions activities.InstallExtensionsInput `json:"extensions"`
-},
-) (map[string]any, error) {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
-	var x *activities.Extensions
-	var res activities.InstallExtensionsResult
-	if err := workflow.ExecuteActivity(ctx, x.InstallExtensions, in.Extensions).Get(ctx, &res); err != nil {
-		return nil, err
-	}
-	return map[string]any{"stages": in.Stages, "extensions": res}, nil
-}
-
-// TestExtensionsCommandEndToEnd starts the stage through a Temporal dev
-// server against a PostgreSQL cluster of its own.
+// TestExtensionsCommandEndToEnd starts the stage through the real
+// PipelineWorkflow on a Temporal dev server against a PostgreSQL cluster of
+// its own.
 func TestExtensionsCommandEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -146,7 +129,7 @@ func TestExtensionsCommandEndToEnd(t *testing.T) {
 	a, out := extTestApp(t)
 	a.client = srv.Client()
 	w := worker.New(a.client, a.taskQueue, worker.Options{})
-	w.RegisterWorkflowWithOptions(extPipelineStandIn, workflow.RegisterOptions{Name: extPipelineWorkflowType})
+	workflows.Register(w)
 	w.RegisterActivity(&activities.Extensions{Pool: pool})
 	require.NoError(t, w.Start())
 	defer w.Stop()

@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
@@ -134,6 +136,33 @@ func (a *app) close() {
 // workflowURL links a workflow execution in the Temporal Web UI.
 func (a *app) workflowURL(workflowID, runID string) string {
 	return fmt.Sprintf("%s/namespaces/%s/workflows/%s/%s/history", a.webUI, orDefault(a.namespace, client.DefaultNamespace), workflowID, runID)
+}
+
+// start starts a workflow on the task queue and logs where to follow it.
+func (a *app) start(ctx context.Context, id, summary string, wf, in any) (client.WorkflowRun, error) {
+	c, err := a.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: a.taskQueue, StaticSummary: summary}, wf, in)
+	if err != nil {
+		return nil, fmt.Errorf("start workflow %s: %w", id, err)
+	}
+	a.logger.InfoContext(ctx, "starter: workflow started", "workflow_id", run.GetID(), "run_id", run.GetRunID(),
+		"web_ui", a.workflowURL(run.GetID(), run.GetRunID()))
+	return run, nil
+}
+
+// timestampID is a workflow ID made of a prefix and the UTC time.
+func timestampID(prefix string) string {
+	return prefix + time.Now().UTC().Format("20060102T150405Z")
+}
+
+// writeJSON prints v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 func orDefault(v, def string) string {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/client"
-
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/workflows"
 )
@@ -45,21 +43,17 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	c, err := a.dial(ctx)
+	wfID := *id
+	if wfID == "" {
+		wfID = timestampID(config.PipelineIDPrefix)
+	}
+	run, err := a.start(ctx, wfID, "congressflow pipeline: "+strings.Join(orAll(in.Stages), ", "), workflows.PipelineWorkflow, in)
 	if err != nil {
 		return err
 	}
-	wfID := *id
-	if wfID == "" {
-		wfID = config.PipelineIDPrefix + time.Now().UTC().Format("20060102T150405Z")
-	}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:            wfID,
-		TaskQueue:     a.taskQueue,
-		StaticSummary: "congressflow pipeline: " + strings.Join(orAll(in.Stages), ", "),
-	}, workflows.PipelineWorkflow, in)
+	c, err := a.dial(ctx)
 	if err != nil {
-		return fmt.Errorf("start PipelineWorkflow: %w", err)
+		return err
 	}
 	fmt.Fprintf(a.stdout, "started PipelineWorkflow\n  workflow id: %s\n  run id:      %s\n  web ui:      %s\n",
 		run.GetID(), run.GetRunID(), a.workflowURL(run.GetID(), run.GetRunID()))
@@ -79,9 +73,7 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 				return fmt.Errorf("pipeline %s: %w", run.GetID(), err)
 			}
 			if *asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return writeJSON(a.stdout, res)
 			}
 			printPipelineSummary(a.stdout, res)
 			return nil

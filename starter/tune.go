@@ -9,9 +9,6 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
-
-	"go.temporal.io/sdk/client"
 
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/pgtune"
@@ -175,27 +172,17 @@ func tunePlanOnly(a *app, in workflows.TuneInput, asJSON bool) error {
 // tuneWithWorkflow starts TuneWorkflow, waits for it and prints the plan,
 // the statements and what happened.
 func tuneWithWorkflow(ctx context.Context, a *app, in workflows.TuneInput, id string, asJSON bool) error {
-	c, err := a.dial(ctx)
-	if err != nil {
-		return err
-	}
 	if id == "" {
-		id = config.TuneIDPrefix + time.Now().UTC().Format("20060102T150405Z")
+		id = timestampID(config.TuneIDPrefix)
 	}
 	mode := "dry run"
 	if in.Apply {
 		mode = "apply"
 	}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:            id,
-		TaskQueue:     a.taskQueue,
-		StaticSummary: "congressflow tune (" + mode + ")",
-	}, workflows.TuneWorkflow, in)
+	run, err := a.start(ctx, id, "congressflow tune ("+mode+")", workflows.TuneWorkflow, in)
 	if err != nil {
-		return fmt.Errorf("start TuneWorkflow: %w", err)
+		return err
 	}
-	a.logger.InfoContext(ctx, "tune: started TuneWorkflow, waiting for it", "workflow_id", run.GetID(), "run_id", run.GetRunID(),
-		"web_ui", a.workflowURL(run.GetID(), run.GetRunID()))
 	if in.Apply && in.RestartPolicy == workflows.RestartSignal {
 		fmt.Fprintf(a.stderr, "if settings need a restart, the workflow waits: restart PostgreSQL, then run\n  temporal workflow signal --workflow-id %s --name %s\n",
 			run.GetID(), config.SignalPostgresRestarted)
@@ -205,9 +192,7 @@ func tuneWithWorkflow(ctx context.Context, a *app, in workflows.TuneInput, id st
 		return fmt.Errorf("TuneWorkflow %s: %w", run.GetID(), err)
 	}
 	if asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return writeJSON(a.stdout, res)
 	}
 	return printTuneResult(a.stdout, res)
 }
