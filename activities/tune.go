@@ -73,6 +73,12 @@ type Tuning struct {
 	// such as ["pg_ctlcluster", "15", "main", "restart"]; it runs without
 	// a shell. Empty: the "command" restart policy is refused.
 	RestartCommand []string
+	// DBHostMemory and DBHostCPUs describe the database host when it is not
+	// this worker's host (PG_HOST_MEMORY, PG_HOST_CPUS), so a remote server
+	// can be tuned from an empty input. The input's memory and cpus win;
+	// for a local server the probe wins. Empty: unknown.
+	DBHostMemory string
+	DBHostCPUs   int
 	// Logger receives one line per changed setting. Nil discards.
 	Logger *slog.Logger
 }
@@ -341,13 +347,37 @@ func (t *Tuning) hardware(ctx context.Context, conn *pgx.Conn, req pgtune.Reques
 				hw.Source = pgtune.HardwareProbe
 			}
 		}
+		if fromConfig := t.configuredHardware(&hw); fromConfig > 0 {
+			if fromInput > 0 {
+				hw.Source = pgtune.HardwareInput + "+" + pgtune.HardwareConfig
+			} else {
+				hw.Source = pgtune.HardwareConfig
+			}
+		}
 		if hw.MemoryBytes == 0 {
 			return hw, invalidInput(fmt.Errorf(
-				"memory: the database host's hardware is unknown (%s); set memory (e.g. \"32GB\") and cpus in the input", why))
+				"memory: the database host's hardware is unknown (%s); set memory (e.g. \"32GB\") and cpus in the input, or PG_HOST_MEMORY and PG_HOST_CPUS on the worker", why))
 		}
 	}
 	hw.Memory = pgtune.FormatBytes(hw.MemoryBytes)
 	return hw, nil
+}
+
+// configuredHardware fills what hw still lacks from the worker's
+// PG_HOST_MEMORY/PG_HOST_CPUS and returns how many figures it filled.
+func (t *Tuning) configuredHardware(hw *pgtune.Hardware) int {
+	n := 0
+	if hw.MemoryBytes == 0 && t.DBHostMemory != "" {
+		if b, err := pgtune.ParseSize(t.DBHostMemory); err == nil && b > 0 {
+			hw.MemoryBytes = b
+			n++
+		}
+	}
+	if hw.CPUs == 0 && t.DBHostCPUs > 0 {
+		hw.CPUs = t.DBHostCPUs
+		n++
+	}
+	return n
 }
 
 // databaseIsLocal reports whether the server runs on this host: it is

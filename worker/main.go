@@ -62,10 +62,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			{"pool-max-conns", "WORKER_POOL_MAX_CONNS", "pgx pool maximum connections", &cfg.Sizing.PoolMaxConns},
 			{"http-conns", "WORKER_HTTP_CONNS_PER_HOST", "HTTP connections per API host", &cfg.Sizing.HTTPConnsPerHost},
 			{"api-requests-per-hour", "CONGRESS_API_REQUESTS_PER_HOUR", "Congress.gov request budget per key (default 5000)", &cfg.APIRequestsPerHour},
+			{"pg-host-cpus", "PG_HOST_CPUS", "database host CPUs, for tuning a server on another host", &cfg.PGHostCPUs},
 		}
 	)
 	fs.StringVar(&cfg.TaskQueue, "task-queue", env(config.EnvTaskQueue, config.DefaultTaskQueue), "task queue to poll (env CONGRESSFLOW_TASK_QUEUE)")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", getenv(config.EnvDatabase), "PostgreSQL URL (env DATABASE_URL; empty: the libpq PG* variables)")
+	fs.StringVar(&cfg.PGHostMemory, "pg-host-memory", getenv("PG_HOST_MEMORY"), "database host memory such as 16GB, for tuning a server on another host (env PG_HOST_MEMORY)")
 	fs.BoolVar(&cfg.ResourceTuner, "resource-tuner", env("WORKER_RESOURCE_TUNER", "") == "true", "size activity slots by memory/CPU use, bounded by the plan (env WORKER_RESOURCE_TUNER=true)")
 	for _, o := range intOverrides {
 		fs.Func(o.flag, fmt.Sprintf("override: %s (env %s)", o.usage, o.env), intSetter(o.flag, o.dst))

@@ -28,6 +28,9 @@ const (
 	HardwareProbe = "probe" // probed on the worker host, which runs the database
 	HardwareInput = "input" // given in the input
 	HardwareMixed = "input+probe"
+	// HardwareConfig: the worker's configuration (PG_HOST_MEMORY,
+	// PG_HOST_CPUS), for a database on another host.
+	HardwareConfig = "config"
 )
 
 // Hardware is what the recommendation was computed for.

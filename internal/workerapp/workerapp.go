@@ -22,6 +22,7 @@ import (
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/pgext"
+	"github.com/opendiscourse/congressflow/internal/pgtune"
 	"github.com/opendiscourse/congressflow/internal/sizing"
 	"github.com/opendiscourse/congressflow/internal/store"
 	"github.com/opendiscourse/congressflow/internal/sysprobe"
@@ -52,6 +53,11 @@ type Config struct {
 	// runs, for example ["pg_ctlcluster", "15", "main", "restart"]. Empty
 	// disables that policy.
 	PGRestartCommand []string
+	// PGHostMemory and PGHostCPUs describe the database host for the tune
+	// stage when the server is not on this host and the input gives no
+	// memory/cpus, e.g. "16GB" and 4. Empty: unknown.
+	PGHostMemory string
+	PGHostCPUs   int
 	// StopTimeout is how long a stopping worker lets running activities
 	// finish. Default 30s.
 	StopTimeout time.Duration
@@ -125,9 +131,26 @@ func dbBudget(ctx context.Context, url string) (maxConns, reserved int, err erro
 	return store.MaxConnections(ctx, conn)
 }
 
+// Validate checks the configuration a worker cannot start with, naming the
+// setting to fix.
+func (c Config) Validate() error {
+	if c.PGHostMemory != "" {
+		if b, err := pgtune.ParseSize(c.PGHostMemory); err != nil || b == 0 {
+			return fmt.Errorf("PG_HOST_MEMORY=%q: want a size such as 16GB or 512MB", c.PGHostMemory)
+		}
+	}
+	if c.PGHostCPUs < 0 {
+		return fmt.Errorf("PG_HOST_CPUS=%d: want a whole number ≥ 1", c.PGHostCPUs)
+	}
+	return nil
+}
+
 // Run runs the worker until ctx ends, then stops it gracefully.
 func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	prober := newProber(cfg, logger)
 	plan, profile, dbErr, err := probeAndSize(ctx, cfg, prober)
 	if err != nil {
@@ -171,7 +194,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	w := worker.New(c, cfg.TaskQueue, opts)
-	Register(w, Deps{Pool: pool, Logger: logger, Prober: prober, RestartCommand: cfg.PGRestartCommand})
+	Register(w, Deps{Pool: pool, Logger: logger, Prober: prober, Config: cfg})
 	logger.InfoContext(ctx, "worker: polling", "task_queue", cfg.TaskQueue)
 	stop := make(chan any)
 	go func() {
@@ -269,8 +292,9 @@ type Deps struct {
 	Pool   *pgxpool.Pool
 	Logger *slog.Logger
 	Prober *sysprobe.Prober
-	// RestartCommand is the tune stage's restart command (argv).
-	RestartCommand []string
+	// Config carries the tune stage's settings (restart command, database
+	// host hardware).
+	Config Config
 }
 
 // Register registers every workflow and activity on w.
@@ -286,7 +310,9 @@ func Register(w worker.Registry, d Deps) {
 		Pool:           d.Pool,
 		Prober:         d.Prober,
 		Preload:        pgext.Default(),
-		RestartCommand: d.RestartCommand,
+		RestartCommand: d.Config.PGRestartCommand,
+		DBHostMemory:   d.Config.PGHostMemory,
+		DBHostCPUs:     d.Config.PGHostCPUs,
 		Logger:         d.Logger,
 	})
 }
