@@ -23,7 +23,11 @@ type Item struct {
 	// UpdateDate is the item's update time in UTC; zero when the item has
 	// none or it cannot be parsed. Date-only values are midnight UTC.
 	UpdateDate time.Time
-	// Raw is the item JSON, compacted, fields in the order served.
+	// Raw is the item JSON, compacted, fields in the order served. Items
+	// from [DecodePage] share one backing array with the rest of their page
+	// (so keeping one item keeps the page's bytes alive); Raw's capacity
+	// ends at its length, so appending to it copies instead of overwriting
+	// a neighbour. Copy it to keep it long after the page.
 	Raw json.RawMessage
 }
 
@@ -35,7 +39,8 @@ type Rejected struct {
 	Index int
 	// Reason says which key field was missing or malformed.
 	Reason string
-	// Raw is the entry as served, compacted when it was valid JSON.
+	// Raw is the entry as served, compacted when it was valid JSON; it
+	// shares the page's bytes like [Item].Raw.
 	Raw json.RawMessage
 }
 
@@ -75,15 +80,23 @@ func DecodePage(ep Endpoint, body []byte, offset, limit int) (Page, error) {
 	fail := func(msg string, err error) (Page, error) {
 		return Page{}, &APIError{Kind: ErrDecode, Endpoint: ep.Name, Offset: offset, Message: msg, Err: err}
 	}
-	// Compacting once up front shrinks the indented body by about a third
-	// for the passes below and leaves every item compact already.
+	// One pass checks the body and compacts it; everything below only
+	// walks the compacted bytes (scan.go), and each item's Raw is a slice
+	// of them.
 	var buf bytes.Buffer
 	buf.Grow(len(body))
 	if err := json.Compact(&buf, body); err != nil {
 		return fail("body is not a JSON object: "+describeBody(body, ""), nil)
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(buf.Bytes(), &top); err != nil {
+	b := buf.Bytes()
+	var top []member
+	switch {
+	case b[0] == '{':
+		var arr [16]member
+		top = appendMembers(arr[:0], b)
+	case string(b) == "null":
+		// Decodes as an empty envelope, as json.Unmarshal into a map does.
+	default:
 		return fail("body is not a JSON object: "+describeBody(body, ""), nil)
 	}
 
@@ -103,23 +116,30 @@ func DecodePage(ep Endpoint, body []byte, offset, limit int) (Page, error) {
 		}
 	}
 
-	var entries []json.RawMessage
+	var entries [][]byte
 	if v, ok := lookup(top, ep.ListKey); ok {
-		if err := json.Unmarshal(v, &entries); err != nil {
-			return fail(fmt.Sprintf("%s is not an array", ep.ListKey), err)
+		if v[0] != '[' {
+			var a []json.RawMessage
+			return fail(fmt.Sprintf("%s is not an array", ep.ListKey), json.Unmarshal(v, &a))
+		}
+		entries = make([][]byte, 0, min(max(limit, 0), MaxLimit))
+		for c := newCursor(v); c.more(); {
+			e := c.element()
+			entries = append(entries, e[:len(e):len(e)])
 		}
 	} else if page.Count < 0 && !next {
 		// Neither items nor paging: not this endpoint's envelope. Failing
 		// here is safer than ending the walk as if the list were empty.
-		if v, ok := top["error"]; ok {
+		if v, ok := get(top, "error"); ok {
 			return fail("no "+ep.ListKey+" list; error: "+errorText(v), nil)
 		}
 		return fail("no "+ep.ListKey+" list and no count in the response", nil)
 	}
 
 	page.Items = make([]Item, 0, len(entries))
+	var scratch []member
 	for i, raw := range entries {
-		item, err := ep.itemFromCompact(raw)
+		item, err := ep.itemFromChecked(raw, &scratch)
 		if err != nil {
 			page.Rejected = append(page.Rejected, Rejected{Index: i, Reason: err.Error(), Raw: raw})
 			continue
@@ -141,15 +161,23 @@ func DecodePage(ep Endpoint, body []byte, offset, limit int) (Page, error) {
 // key and update date. It fails when the entry is not an object or a
 // required key part is missing, null, empty or malformed.
 func (ep Endpoint) ItemFromJSON(raw []byte) (Item, error) {
-	return ep.itemFromCompact(compact(raw))
+	var buf bytes.Buffer
+	buf.Grow(len(raw))
+	if json.Compact(&buf, raw) != nil {
+		return Item{}, fmt.Errorf("%s item is not a JSON object: %s", ep.Name, snippet(string(raw)))
+	}
+	var scratch []member
+	return ep.itemFromChecked(buf.Bytes(), &scratch)
 }
 
-// itemFromCompact is ItemFromJSON for compacted JSON; c becomes Item.Raw.
-func (ep Endpoint) itemFromCompact(c json.RawMessage) (Item, error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(c, &obj); err != nil || obj == nil {
+// itemFromChecked is ItemFromJSON for checked, compacted JSON; c becomes
+// Item.Raw. scratch is reused for the item's members from call to call.
+func (ep Endpoint) itemFromChecked(c json.RawMessage, scratch *[]member) (Item, error) {
+	if c[0] != '{' {
 		return Item{}, fmt.Errorf("%s item is not a JSON object: %s", ep.Name, snippet(string(c)))
 	}
+	obj := appendMembers((*scratch)[:0], c)
+	*scratch = obj
 	parts := make([]string, len(ep.Key))
 	for i, kf := range ep.Key {
 		v, err := keyPart(obj, kf)
@@ -172,7 +200,7 @@ func (ep Endpoint) itemFromCompact(c json.RawMessage) (Item, error) {
 }
 
 // keyPart extracts one natural-key part.
-func keyPart(obj map[string]json.RawMessage, kf KeyField) (string, error) {
+func keyPart(obj []member, kf KeyField) (string, error) {
 	val, found := "", false
 	for _, from := range kf.From {
 		v, ok := lookup(obj, from)
@@ -233,10 +261,12 @@ func JoinKey(parts []string) string {
 // unparseable values are nil; text is string, integers int64, booleans bool,
 // dates and timestamps time.Time (UTC), JSON json.RawMessage.
 func (ep Endpoint) ColumnValues(raw []byte) ([]any, error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+	start := skipSpace(raw, 0)
+	if !json.Valid(raw) || raw[start] != '{' {
 		return nil, fmt.Errorf("%s item is not a JSON object: %s", ep.Name, snippet(string(raw)))
 	}
+	var arr [32]member
+	obj := appendMembers(arr[:0], raw[start:])
 	out := make([]any, len(ep.Columns))
 	for i, c := range ep.Columns {
 		v, ok := lookup(obj, c.From)
@@ -310,11 +340,11 @@ func ParseTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// lookup follows a dot path ("bill.number", "sections.0.name") from a
-// decoded object. Null counts as missing.
-func lookup(obj map[string]json.RawMessage, path string) (json.RawMessage, bool) {
+// lookup follows a dot path ("bill.number", "sections.0.name") from an
+// object's members. Null counts as missing.
+func lookup(obj []member, path string) ([]byte, bool) {
 	head, rest, more := strings.Cut(path, ".")
-	v, ok := obj[head]
+	v, ok := get(obj, head)
 	for ok && more {
 		head, rest, more = strings.Cut(rest, ".")
 		v, ok = child(v, head)
@@ -325,30 +355,33 @@ func lookup(obj map[string]json.RawMessage, path string) (json.RawMessage, bool)
 	return v, true
 }
 
-// child returns a field of an object or an element of an array.
-func child(v json.RawMessage, name string) (json.RawMessage, bool) {
-	v = bytes.TrimSpace(v)
+// child returns a member of an object (the last one called name) or an
+// element of an array, from a checked value.
+func child(v []byte, name string) ([]byte, bool) {
 	if len(v) == 0 {
 		return nil, false
 	}
 	switch v[0] {
 	case '{':
-		var m map[string]json.RawMessage
-		if json.Unmarshal(v, &m) != nil {
-			return nil, false
+		var found []byte
+		ok := false
+		for c := newCursor(v); c.more(); {
+			if m := c.member(); m.is(name) {
+				found, ok = m.val, true
+			}
 		}
-		c, ok := m[name]
-		return c, ok
+		return found, ok
 	case '[':
 		i, err := strconv.Atoi(name)
 		if err != nil || i < 0 {
 			return nil, false
 		}
-		var a []json.RawMessage
-		if json.Unmarshal(v, &a) != nil || i >= len(a) {
-			return nil, false
+		for c := newCursor(v); c.more(); i-- {
+			e := c.element()
+			if i == 0 {
+				return e, true
+			}
 		}
-		return a[i], true
 	}
 	return nil, false
 }
