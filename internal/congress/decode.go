@@ -138,8 +138,10 @@ func DecodePage(ep Endpoint, body []byte, offset, limit int) (Page, error) {
 
 	page.Items = make([]Item, 0, len(entries))
 	var scratch []member
+	k := len(ep.Key)
+	parts := make([]string, len(entries)*k)
 	for i, raw := range entries {
-		item, err := ep.itemFromChecked(raw, &scratch)
+		item, err := ep.itemFromChecked(raw, &scratch, parts[i*k:(i+1)*k:(i+1)*k])
 		if err != nil {
 			page.Rejected = append(page.Rejected, Rejected{Index: i, Reason: err.Error(), Raw: raw})
 			continue
@@ -167,18 +169,18 @@ func (ep Endpoint) ItemFromJSON(raw []byte) (Item, error) {
 		return Item{}, fmt.Errorf("%s item is not a JSON object: %s", ep.Name, snippet(string(raw)))
 	}
 	var scratch []member
-	return ep.itemFromChecked(buf.Bytes(), &scratch)
+	return ep.itemFromChecked(buf.Bytes(), &scratch, make([]string, len(ep.Key)))
 }
 
 // itemFromChecked is ItemFromJSON for checked, compacted JSON; c becomes
-// Item.Raw. scratch is reused for the item's members from call to call.
-func (ep Endpoint) itemFromChecked(c json.RawMessage, scratch *[]member) (Item, error) {
+// Item.Raw and parts, of len(ep.Key), Item.KeyParts. scratch is reused for
+// the item's members from call to call.
+func (ep Endpoint) itemFromChecked(c json.RawMessage, scratch *[]member, parts []string) (Item, error) {
 	if c[0] != '{' {
 		return Item{}, fmt.Errorf("%s item is not a JSON object: %s", ep.Name, snippet(string(c)))
 	}
 	obj := appendMembers((*scratch)[:0], c)
 	*scratch = obj
-	parts := make([]string, len(ep.Key))
 	for i, kf := range ep.Key {
 		v, err := keyPart(obj, kf)
 		if err != nil {
@@ -231,7 +233,9 @@ func keyPart(obj []member, kf KeyField) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("%q is not an integer", val)
 		}
-		val = strconv.FormatInt(n, 10)
+		if !canonicalInt(val) {
+			val = strconv.FormatInt(n, 10)
+		}
 	}
 	return val, nil
 }
@@ -239,6 +243,11 @@ func keyPart(obj []member, kf KeyField) (string, error) {
 // JoinKey joins natural-key parts into the string form of [Item.Key].
 func JoinKey(parts []string) string {
 	var b strings.Builder
+	n := len(parts)
+	for _, p := range parts {
+		n += len(p)
+	}
+	b.Grow(n)
 	for i, p := range parts {
 		if i > 0 {
 			b.WriteByte('|')
@@ -427,6 +436,14 @@ func intValue(v json.RawMessage) (int64, bool) {
 		return int64(f), true
 	}
 	return 0, false
+}
+
+// canonicalInt reports whether s, which parses as an integer, is already
+// written as strconv.FormatInt would write it: no sign but a minus, no
+// leading zeros, no "-0".
+func canonicalInt(s string) bool {
+	d := strings.TrimPrefix(s, "-")
+	return d != "" && d[0] != '+' && (d[0] != '0' || s == "0")
 }
 
 func leadingDigits(s string) string {
