@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -82,7 +81,7 @@ func (in PipelineInput) Validate() error {
 			errs = append(errs, fmt.Errorf("tune: %w", err))
 		}
 	}
-	return errors.Join(errs...)
+	return joinInputErrors(errs...)
 }
 
 // tuneInput is the tune stage's input, with the extensions stage's

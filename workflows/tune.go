@@ -65,7 +65,7 @@ func (in TuneInput) Validate() error {
 			errs = append(errs, fmt.Errorf("restart_timeout: %q is not a positive duration such as 10m", in.RestartTimeout))
 		}
 	}
-	return errors.Join(errs...)
+	return joinInputErrors(errs...)
 }
 
 func (in TuneInput) policy() string { return cmpOrString(in.RestartPolicy, RestartNever) }
