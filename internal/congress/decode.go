@@ -485,9 +485,16 @@ func describeBody(body []byte, contentType string) string {
 	if s == "" {
 		return "empty body"
 	}
-	lower := strings.ToLower(s)
-	if i := strings.Index(lower, "<title>"); i >= 0 {
-		if j := strings.Index(lower[i:], "</title>"); j > 0 {
+	// ASCII folding keeps byte offsets: strings.ToLower can change the
+	// length (invalid UTF-8, "İ"), and the offsets index s below.
+	lower := []byte(s)
+	for i, c := range lower {
+		if 'A' <= c && c <= 'Z' {
+			lower[i] = c + 'a' - 'A'
+		}
+	}
+	if i := bytes.Index(lower, []byte("<title>")); i >= 0 {
+		if j := bytes.Index(lower[i:], []byte("</title>")); j > 0 {
 			return "HTML page " + strconv.Quote(snippet(s[i+len("<title>"):i+j]))
 		}
 	}
