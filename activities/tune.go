@@ -222,7 +222,7 @@ func (t *Tuning) RestartPostgres(ctx context.Context, in RestartInput) (RestartR
 		res.Restarted, res.StartedAfter = true, now
 		return res, nil
 	}
-	out, err := pgtune.RunCommand(ctx, t.RestartCommand)
+	out, err := t.runRestartCommand(ctx, cmpDuration(in.Wait, DefaultRestartWait))
 	res.Output = out
 	if err != nil {
 		return res, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeRestartFailed, nil)
@@ -234,6 +234,40 @@ func (t *Tuning) RestartPostgres(ctx context.Context, in RestartInput) (RestartR
 	}
 	res.Restarted, res.StartedAfter = true, after
 	return res, nil
+}
+
+// restartHeartbeat is how often RestartPostgres heartbeats while the restart
+// command runs: well inside the workflow's 30 s heartbeat timeout, so a
+// slow shutdown checkpoint is not mistaken for a dead worker (which would
+// start a second restart while the first one runs).
+const restartHeartbeat = 5 * time.Second
+
+// runRestartCommand runs the restart command to its end, heartbeating
+// meanwhile. Cancelling the activity does not kill it: a pg_ctl killed
+// half-way can leave the server down. The command gets its own bound
+// instead.
+func (t *Tuning) runRestartCommand(ctx context.Context, bound time.Duration) (string, error) {
+	cmdCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
+	defer cancel()
+	type result struct {
+		out string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := pgtune.RunCommand(cmdCtx, t.RestartCommand)
+		done <- result{out, err}
+	}()
+	tick := time.NewTicker(restartHeartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case r := <-done:
+			return r.out, r.err
+		case <-tick.C:
+			activity.RecordHeartbeat(ctx, "restart command running")
+		}
+	}
 }
 
 // ConfirmRestart waits (up to in.Wait) for the server to accept

@@ -1,0 +1,53 @@
+package activities_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/opendiscourse/congressflow/activities"
+	"github.com/opendiscourse/congressflow/internal/pgtest"
+	"github.com/opendiscourse/congressflow/internal/store"
+)
+
+// TestRestartPostgresHeartbeatsWhileASlowCommandRuns: a restart whose
+// shutdown checkpoint takes a while must keep heartbeating, or Temporal
+// would time the attempt out and start a second restart beside it.
+func TestRestartPostgresHeartbeatsWhileASlowCommandRuns(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := pgtest.Start(t)
+	pool, err := store.Open(ctx, store.PoolConfig{URL: c.URL("postgres")})
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	require.NoError(t, err)
+	var before time.Time
+	require.NoError(t, conn.QueryRow(ctx, `SELECT pg_postmaster_start_time()`).Scan(&before))
+	require.NoError(t, conn.Close(ctx))
+
+	// Six seconds of "checkpoint" before the real restart.
+	slow := append([]string{"sh", "-c", `sleep 6 && exec "$0" "$@"`}, c.RestartCommand()...)
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	var beats atomic.Int32
+	env.SetOnActivityHeartbeatListener(func(*activity.Info, converter.EncodedValues) { beats.Add(1) })
+	env.RegisterActivity(&activities.Tuning{Pool: pool, RestartCommand: slow})
+
+	v, err := env.ExecuteActivity((&activities.Tuning{}).RestartPostgres, activities.RestartInput{Before: before, Wait: time.Minute})
+	require.NoError(t, err)
+	var res activities.RestartResult
+	require.NoError(t, v.Get(&res))
+	require.True(t, res.Restarted)
+	require.True(t, res.StartedAfter.After(before))
+	require.GreaterOrEqual(t, beats.Load(), int32(1), "heartbeats while the command ran")
+	require.True(t, c.Running())
+}
