@@ -42,26 +42,29 @@ type testBundle struct {
 	queue  string
 }
 
-// setup starts a real dev server, a fresh database and the real worker
-// code, and stops them when the test ends.
+// setup starts a real dev server, a fresh database on the shared cluster
+// and the real worker code, and stops them when the test ends.
 func setup(t *testing.T) *testBundle {
+	t.Helper()
+	return setupWith(t, workerapp.Config{DatabaseURL: pgtest.Database(t)})
+}
+
+// setupWith is setup with the worker configuration a test needs (its own
+// cluster, a restart command). The task queue and client are filled in.
+func setupWith(t *testing.T, cfg workerapp.Config) *testBundle {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	srv := devserver.Start(t)
-	dbURL := pgtest.Database(t)
+	dbURL := cfg.DatabaseURL
 	queue := "test-" + t.Name()
+	cfg.TaskQueue, cfg.TemporalClient, cfg.StopTimeout = queue, srv.Client(), 5*time.Second
 
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- workerapp.Run(runCtx, workerapp.Config{
-			TaskQueue:      queue,
-			DatabaseURL:    dbURL,
-			TemporalClient: srv.Client(),
-			StopTimeout:    5 * time.Second,
-		}, logger)
+		done <- workerapp.Run(runCtx, cfg, logger)
 	}()
 	t.Cleanup(func() {
 		stop()
@@ -149,6 +152,51 @@ func TestPipelineExtensionsStageAlone(t *testing.T) {
 	recorded, err := store.ListExtensionResults(b.ctx, b.pool, run.GetID(), run.GetRunID())
 	require.NoError(t, err)
 	require.Len(t, recorded, 2)
+
+	replay(t, b, run.GetID(), run.GetRunID())
+}
+
+// TestPipelineAppliesTuningRestartsAndInstallsPreloadedExtensions is the
+// whole product on a cluster of its own: the tune stage applies the plan,
+// including pg_stat_statements in shared_preload_libraries, restarts the
+// server with the worker's command and verifies; the extensions stage then
+// installs pg_stat_statements in the same run.
+func TestPipelineAppliesTuningRestartsAndInstallsPreloadedExtensions(t *testing.T) {
+	t.Parallel()
+	cluster := pgtest.Start(t)
+	b := setupWith(t, workerapp.Config{DatabaseURL: cluster.URL("postgres"), PGRestartCommand: cluster.RestartCommand()})
+
+	var in workflows.PipelineInput
+	require.NoError(t, json.Unmarshal([]byte(`{"stages":["tune","extensions"],
+		"tune":{"apply":true,"restart_policy":"command","memory":"2GB","cpus":2}}`), &in))
+	run, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: "pipeline-apply", TaskQueue: b.queue},
+		workflows.PipelineWorkflow, in)
+	require.NoError(t, err)
+	var res workflows.PipelineResult
+	require.NoError(t, run.Get(b.ctx, &res))
+
+	require.NotNil(t, res.Tune)
+	require.False(t, res.Tune.DryRun)
+	require.NotNil(t, res.Tune.Restart)
+	require.True(t, res.Tune.Restart.Restarted)
+	require.NotNil(t, res.Tune.Verify)
+	require.Empty(t, res.Tune.PendingRestart, "everything is live after the restart")
+
+	var spl, sb string
+	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT current_setting('shared_preload_libraries'), current_setting('shared_buffers')`).Scan(&spl, &sb))
+	require.Contains(t, spl, "pg_stat_statements")
+	require.Equal(t, "512MB", sb, "PGTune: 25% of 2GB")
+
+	outcomes := map[string]pgext.Outcome{}
+	for _, o := range res.Extensions.Outcomes {
+		outcomes[o.Name] = o.Outcome
+	}
+	require.Equal(t, pgext.OutcomeInstalled, outcomes["pg_stat_statements"], "preloaded by the tune stage in the same run")
+	require.Zero(t, res.Extensions.Counts.NeedsPreload)
+
+	var changes int
+	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT count(*) FROM ops.tuning_changes`).Scan(&changes))
+	require.Positive(t, changes, "every change is recorded for revert")
 
 	replay(t, b, run.GetID(), run.GetRunID())
 }
