@@ -91,9 +91,12 @@ lint: $(STATICCHECK) $(WORKFLOWCHECK)
 	$(STATICCHECK) ./...
 	$(WORKFLOWCHECK) -show-pos ./workflows/...
 
+# The compose client: Docker's plugin when present, else docker-compose.
+COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker compose"; else echo docker-compose; fi)
+
 .PHONY: compose-check
 compose-check: ## validate docker-compose.yml with a compose client
-	docker-compose config -q
+	$(COMPOSE) config -q
 
 # make run: everything it starts is stopped on Ctrl-C (or at the end with KEEP=0).
 .PHONY: run
@@ -112,6 +115,7 @@ run: temporal-cli
 	}; \
 	trap cleanup EXIT; trap 'exit 130' INT TERM; \
 	export TEMPORAL_ADDRESS=$${TEMPORAL_ADDRESS:-localhost:$(GRPC_PORT)}; \
+	export TEMPORAL_UI_URL=$${TEMPORAL_UI_URL:-http://localhost:$(UI_PORT)}; \
 	if "$(TEMPORAL)" operator cluster health --address "$$TEMPORAL_ADDRESS" >/dev/null 2>&1; then \
 	  echo "make run: using the Temporal server already at $$TEMPORAL_ADDRESS"; \
 	else \
@@ -145,11 +149,11 @@ run: temporal-cli
 
 .PHONY: up
 up:
-	docker compose up -d --build
+	$(COMPOSE) up -d --build
 
 .PHONY: down
 down:
-	docker compose down
+	$(COMPOSE) down
 
 .PHONY: clean
 clean:
