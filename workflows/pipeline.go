@@ -81,6 +81,13 @@ func (in PipelineInput) Validate() error {
 			errs = append(errs, fmt.Errorf("tune: %w", err))
 		}
 	}
+	if slices.Contains(in.stages(), StageExtensions) {
+		// The catalog is pure data: checking names here fails the run
+		// before any stage has changed anything.
+		if _, err := pgext.Default().Resolve(in.Extensions.Profile, in.Extensions.Names, 0); err != nil {
+			errs = append(errs, fmt.Errorf("extensions.%w", err))
+		}
+	}
 	return joinInputErrors(errs...)
 }
 

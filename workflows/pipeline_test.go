@@ -111,6 +111,20 @@ func TestPipelineRejectsBadTuneInputBeforeAnyStage(t *testing.T) {
 	env.AssertExpectations(t)
 }
 
+func TestPipelineRejectsUnknownExtensionBeforeAnyStage(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	// No activity is mocked: running analyze would fail the test.
+	env.ExecuteWorkflow(workflows.PipelineWorkflow, workflows.PipelineInput{
+		Extensions: activities.InstallExtensionsInput{Names: []string{"citext", "pg_nosuch"}},
+	})
+	err := env.GetWorkflowError()
+	require.ErrorContains(t, err, `extensions.names: unknown extension "pg_nosuch"`)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr))
+	require.True(t, appErr.NonRetryable())
+}
+
 func TestPipelineRejectsUnknownStageWithoutRunningAnything(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)

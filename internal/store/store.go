@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,6 +143,15 @@ type oneLineError struct {
 func (e *oneLineError) Error() string { return e.msg }
 func (e *oneLineError) Unwrap() error { return e.err }
 
+// flatten puts a multi-line error on one line, dropping repeated lines
+// (pgconn reports the same address once per TLS mode it tried).
 func flatten(err error) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+	var parts []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		line = strings.TrimSuffix(strings.Join(strings.Fields(line), " "), ":")
+		if line != "" && !slices.Contains(parts, line) {
+			parts = append(parts, line)
+		}
+	}
+	return strings.Join(parts, ": ")
 }
