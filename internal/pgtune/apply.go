@@ -63,18 +63,19 @@ func ReadState(ctx context.Context, db store.DBTX, names, libraries []string) (S
 	st.Version = st.VersionNum / 10000
 
 	rows, err := db.Query(ctx, `
-SELECT name, setting, coalesce(unit, ''), context, source, pending_restart, current_setting(name), vartype
+SELECT name, setting, coalesce(unit, ''), context, source, pending_restart, current_setting(name), vartype,
+       coalesce(min_val, ''), coalesce(max_val, ''), coalesce(enumvals, '{}')
 FROM pg_settings WHERE name = ANY($1)`, names)
 	if err != nil {
 		return st, fmt.Errorf("read pg_settings: %w", store.Translate(err))
 	}
 	cur, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Current, error) {
 		var c Current
-		var vartype string
-		err := r.Scan(&c.Name, &c.Setting, &c.Unit, &c.Context, &c.Source, &c.PendingRestart, &c.Display, &vartype)
+		err := r.Scan(&c.Name, &c.Setting, &c.Unit, &c.Context, &c.Source, &c.PendingRestart, &c.Display, &c.VarType,
+			&c.MinVal, &c.MaxVal, &c.EnumVals)
 		// A library's integer or enum setting shows as a string until the
 		// library is loaded and defines it.
-		c.Placeholder = allowList[c.Name].library != "" && vartype == "string"
+		c.Placeholder = allowList[c.Name].library != "" && c.VarType == "string"
 		return c, err
 	})
 	if err != nil {
@@ -225,6 +226,12 @@ func checkLibraries(ctx context.Context, db store.DBTX, libraries []string, st *
 
 // PlanFor reads the server's state for a recommendation's settings and
 // libraries and builds the plan. db should be a session from [Connect].
+//
+// Before anything is applied it checks every value the plan changes
+// against pg_settings (min_val and max_val in the setting's unit, and
+// enumvals). A value the server would refuse fails the plan with a
+// [SettingError] for each such setting, naming the input field when an
+// override asked for it; they match [ErrInvalidInput].
 func PlanFor(ctx context.Context, db store.DBTX, rec Recommendation, hw Hardware) (Plan, error) {
 	names := make([]string, len(rec.Settings))
 	var libs []string
@@ -238,7 +245,11 @@ func PlanFor(ctx context.Context, db store.DBTX, rec Recommendation, hw Hardware
 	if err != nil {
 		return Plan{}, err
 	}
-	return BuildPlan(rec, st, hw), nil
+	p := BuildPlan(rec, st, hw)
+	if err := checkValues(p.Items, st); err != nil {
+		return Plan{}, fmt.Errorf("the server would refuse the plan, so nothing is applied: %w", err)
+	}
+	return p, nil
 }
 
 // Change is one setting changed (or restored) by a run.
@@ -260,7 +271,9 @@ type ApplyReport struct {
 	Live []string `json:"live"`
 	// PendingRestart lists every setting waiting for a restart.
 	PendingRestart []string `json:"pending_restart,omitempty"`
-	// Rejected settings were refused by the server; the rest went ahead.
+	// Rejected settings were refused by the server. A refusal stops
+	// [Apply], which then reverts the run and returns an error, so a
+	// successful report has none.
 	Rejected []Rejection `json:"rejected,omitempty"`
 	// NotLive are changed settings that should be live and are not (yet).
 	NotLive []Mismatch `json:"not_live,omitempty"`
@@ -290,10 +303,17 @@ func (o ApplyOptions) logger() *slog.Logger {
 
 // Apply runs the plan's changes: for each setting it records the old
 // value in ops.tuning_changes, then runs ALTER SYSTEM on its own (never in
-// a transaction). A value the server refuses is reported and the rest go
-// ahead. Then it reloads the configuration and reports what is live, what
-// waits for a restart and what was rejected. With nothing to change it
-// changes nothing and says so.
+// a transaction). Then it reloads the configuration and reports what is
+// live and what waits for a restart. With nothing to change it changes
+// nothing and says so.
+//
+// Nothing stays half-applied. Before changing anything it checks every
+// value against pg_settings' ranges and enum values, as [PlanFor] does,
+// and fails with [SettingError]s when one is out of bounds. A value the
+// server still refuses (a check the catalog cannot show, such as
+// max_connections plus the worker counts exceeding the server's limit)
+// stops it: it reverts what the run changed so far and returns a
+// [SettingError] saying so; so does a value the reload rejects.
 //
 // It stops before changing anything when allow_alter_system is off
 // ([ErrAlterSystemDisabled]) or the role lacks the privileges
@@ -332,6 +352,9 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 	if !st.FileSettingsReadable {
 		return rep, fmt.Errorf("%w: pg_file_settings is not readable, so old values cannot be recorded (connect as a superuser)", ErrNotPermitted)
 	}
+	if err := checkValues(todo, st); err != nil {
+		return rep, fmt.Errorf("the server would refuse the plan, so nothing is applied: %w", err)
+	}
 
 	var applied []Item
 	for _, it := range todo {
@@ -350,12 +373,18 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 		stmt := AlterStatement(it.Name, it.Value)
 		if err := alterSystem(ctx, db, it.Name, stmt); err != nil {
 			if msg, ok := refused(err); ok {
-				log.WarnContext(ctx, "tune: server refused a setting", slog.String("guc", it.Name), slog.String("value", it.Value), slog.String("error", msg))
+				log.WarnContext(ctx, "tune: server refused a setting; reverting the run", slog.String("guc", it.Name),
+					slog.String("value", it.Value), slog.String("error", msg))
 				rep.Rejected = append(rep.Rejected, Rejection{Name: it.Name, Value: it.Value, Error: msg})
-				if serr := store.SetTuningChangeStatus(ctx, db, row.ID, store.TuningFailed, msg); serr != nil {
-					return rep, serr
+				// A row an earlier attempt of this run applied stays
+				// applied, so the revert restores it.
+				if row.Status != store.TuningApplied {
+					if serr := store.SetTuningChangeStatus(ctx, db, row.ID, store.TuningFailed, msg); serr != nil {
+						return rep, serr
+					}
 				}
-				continue
+				return rep, undo(ctx, db, opts, &SettingError{Name: it.Name, Value: it.Value, Field: it.Field,
+					Problem: "the server refused it: " + msg})
 			}
 			terr := store.Translate(err)
 			if errors.Is(terr, store.ErrPermission) {
@@ -371,16 +400,20 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 		rep.Changes = append(rep.Changes, Change{Name: it.Name, Old: cur.Display, New: it.Value, Context: it.Context, Source: it.Source})
 		applied = append(applied, it)
 	}
-	if len(applied) == 0 {
-		rep.Message = fmt.Sprintf("nothing changed: the server refused all %d settings", len(rep.Rejected))
-		return rep, nil
-	}
 	if err := reload(ctx, db, opts.SettleTimeout); err != nil {
 		return rep, err
 	}
 	vr, st, err := check(ctx, db, Plan{Items: applied}, false)
 	if err != nil {
 		return rep, err
+	}
+	if len(vr.Rejected) > 0 {
+		rep.Rejected = vr.Rejected
+		r := vr.Rejected[0]
+		i := slices.IndexFunc(applied, func(it Item) bool { return it.Name == r.Name })
+		serr := &SettingError{Name: r.Name, Value: applied[i].Value, Field: applied[i].Field, Problem: "the reload rejected it: " + r.Error}
+		log.WarnContext(ctx, "tune: reload rejected a setting; reverting the run", slog.String("guc", r.Name), slog.String("error", r.Error))
+		return rep, undo(ctx, db, opts, serr)
 	}
 	rep.Live = vr.Live
 	// The server's list, plus library settings waiting for their library.
@@ -391,12 +424,23 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 		}
 	}
 	slices.Sort(rep.PendingRestart)
-	rep.Rejected = append(rep.Rejected, vr.Rejected...)
 	rep.NotLive = vr.Mismatches
 	rep.PostmasterStartTime = st.PostmasterStartTime
-	rep.Message = fmt.Sprintf("changed %d settings: %d live, %d wait for a restart, %d rejected",
-		len(rep.Changes), len(vr.Live), len(vr.PendingRestart), len(rep.Rejected))
+	rep.Message = fmt.Sprintf("changed %d settings: %d live, %d wait for a restart",
+		len(rep.Changes), len(vr.Live), len(vr.PendingRestart))
 	return rep, nil
+}
+
+// undo reverts what the run changed after the server refused a value, and
+// returns cause with what the revert did. Should the revert fail too, both
+// errors are returned; the run's records still allow a later [Revert].
+func undo(ctx context.Context, db store.DBTX, opts ApplyOptions, cause *SettingError) error {
+	rr, err := Revert(ctx, db, opts.RunID, opts)
+	if err != nil {
+		return errors.Join(cause, fmt.Errorf("revert run %s after the refusal: %w", opts.RunID, err))
+	}
+	return fmt.Errorf("%w; stopped there and reverted the %d settings run %s had changed, so none of the plan stays applied",
+		cause, len(rr.Reverted), opts.RunID)
 }
 
 // alterSystem runs one ALTER SYSTEM statement for setting name. The server
@@ -519,7 +563,9 @@ type RevertReport struct {
 // Revert restores the values a run recorded in ops.tuning_changes, newest
 // first: ALTER SYSTEM RESET when postgresql.auto.conf did not set the
 // parameter before, else ALTER SYSTEM SET to the recorded value. Then it
-// reloads. Reverting twice is harmless: reverted rows are skipped.
+// reloads. Reverting twice is harmless: reverted rows are skipped, and so
+// are failed ones (the server refused their change, so there is nothing
+// to restore).
 func Revert(ctx context.Context, db store.DBTX, runID string, opts ApplyOptions) (RevertReport, error) {
 	log := opts.logger()
 	rep := RevertReport{RunID: runID, Reverted: []Change{}}
@@ -527,7 +573,11 @@ func Revert(ctx context.Context, db store.DBTX, runID string, opts ApplyOptions)
 	if err != nil {
 		return rep, err
 	}
-	rows = slices.DeleteFunc(rows, func(r store.TuningChange) bool { return r.Status == store.TuningReverted })
+	// A failed row's ALTER SYSTEM was refused: nothing to restore, and its
+	// status keeps the server's reason.
+	rows = slices.DeleteFunc(rows, func(r store.TuningChange) bool {
+		return r.Status == store.TuningReverted || r.Status == store.TuningFailed
+	})
 	if len(rows) == 0 {
 		rep.Message = "nothing to revert for run " + runID
 		return rep, nil

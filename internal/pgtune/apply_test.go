@@ -223,38 +223,116 @@ func TestApplyRestartVerifyRevert(t *testing.T) {
 	require.Empty(t, rr.Reverted, "a second revert has nothing to do")
 }
 
-// TestApplyReportsRejectedValues: a value the server refuses is reported
-// and recorded as failed; the other settings still go ahead.
-func TestApplyReportsRejectedValues(t *testing.T) {
+// TestPlanForRefusesValuesOutOfRange: values pg_settings says the server
+// refuses fail the plan, each named, before anything is applied. 100kB of
+// memory (which the request's own validation refuses, but PG_HOST_MEMORY
+// or a probe could give) once half-applied: shared_buffers and
+// maintenance_work_mem were refused while effective_cache_size went live.
+func TestPlanForRefusesValuesOutOfRange(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	p := b.plan(t, pgtune.Request{Memory: "1GB", CPUs: 1, Overrides: []pgtune.Override{
-		{Name: "max_connections", Value: "0"}, // allowed by the allow-list, below the server's minimum
-		{Name: "work_mem", Value: "64MB"},
-	}}, nil)
-	keep := []string{"max_connections", "work_mem", "checkpoint_timeout"}
-	p.Items = slices.DeleteFunc(p.Items, func(it pgtune.Item) bool { return !slices.Contains(keep, it.Name) })
-
-	rep, err := pgtune.Apply(b.ctx, b.conn, p, pgtune.ApplyOptions{WorkflowID: "wf", RunID: "run-rejected"})
+	autoConf := filepath.Join(b.cluster.DataDir(), "postgresql.auto.conf")
+	autoBefore, err := os.ReadFile(autoConf)
 	require.NoError(t, err)
-	require.Len(t, rep.Rejected, 1)
-	require.Equal(t, "max_connections", rep.Rejected[0].Name)
-	require.Contains(t, rep.Rejected[0].Error, "outside the valid range")
-	require.ElementsMatch(t, []string{"work_mem", "checkpoint_timeout"}, rep.Live)
-	require.Empty(t, rep.PendingRestart)
 
-	rows, err := store.ListTuningChanges(b.ctx, b.pool, "run-rejected")
+	rec, err := pgtune.Recommend(pgtune.Input{MemoryBytes: 100 << 10, CPUs: 2, PGVersion: 15})
+	require.NoError(t, err)
+	_, err = pgtune.PlanFor(b.ctx, b.conn, rec, pgtune.Hardware{Source: pgtune.HardwareConfig})
+	require.ErrorIs(t, err, pgtune.ErrInvalidInput)
+	require.ErrorContains(t, err, "shared_buffers = 25kB: outside the range this server accepts, 16 to 1073741823 in units of 8kB (25kB is 3)")
+	require.ErrorContains(t, err, "maintenance_work_mem = 6kB: outside the range this server accepts, 1024 to 2147483647 in units of kB")
+	require.NotContains(t, err.Error(), "effective_cache_size", "75kB is within its range")
+
+	rec, err = pgtune.Recommend(pgtune.Input{MemoryBytes: 1 << 30, CPUs: 1, PGVersion: 15})
+	require.NoError(t, err)
+	rec, err = pgtune.ApplyOverrides(rec, []pgtune.Override{
+		{Name: "work_mem", Value: "64MB"},
+		{Name: "max_connections", Value: "0"},
+		{Name: "shared_buffers", Value: "1kB"},
+		{Name: "checkpoint_timeout", Value: "2d"},
+	})
+	require.NoError(t, err)
+	_, err = pgtune.PlanFor(b.ctx, b.conn, rec, pgtune.Hardware{Source: pgtune.HardwareInput})
+	require.ErrorIs(t, err, pgtune.ErrInvalidInput)
+	var se *pgtune.SettingError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, "overrides[1]", se.Field)
+	require.ErrorContains(t, err, "overrides[1]: max_connections = 0: outside the range this server accepts, 1 to 262143")
+	require.ErrorContains(t, err, "overrides[2]: shared_buffers = 1kB")
+	require.ErrorContains(t, err, "overrides[3]: checkpoint_timeout = 2d: outside the range this server accepts, 30 to 86400 in units of s (2d is 172800)")
+	require.NotContains(t, err.Error(), "work_mem")
+
+	auto, err := os.ReadFile(autoConf)
+	require.NoError(t, err)
+	require.Equal(t, string(autoBefore), string(auto), "nothing applied")
+}
+
+// TestApplyRefusedValueLeavesNothingApplied: Apply checks the ranges
+// itself before changing anything, and a value the server still refuses
+// (max_connections = 262143 is within pg_settings' range, but with the
+// worker counts it exceeds the server's limit, a check hook the catalog
+// cannot show) stops it and reverts what the run had already changed.
+func TestApplyRefusedValueLeavesNothingApplied(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	autoConf := filepath.Join(b.cluster.DataDir(), "postgresql.auto.conf")
+	autoBefore, err := os.ReadFile(autoConf)
+	require.NoError(t, err)
+	names := []string{"work_mem", "checkpoint_timeout", "max_connections"}
+	before := b.settings(t, names)
+	require.Equal(t, map[string]string{"work_mem": "4096", "checkpoint_timeout": "300", "max_connections": "100"}, before)
+
+	p := b.plan(t, pgtune.Request{Memory: "1GB", CPUs: 1, Overrides: []pgtune.Override{
+		{Name: "work_mem", Value: "64MB"},
+		{Name: "max_connections", Value: "262143"},
+	}}, nil)
+	// Only these three, the refused one last, so that two are changed
+	// before the server says no.
+	var items []pgtune.Item
+	for _, n := range names {
+		it, ok := p.Get(n)
+		require.True(t, ok, n)
+		require.Equal(t, pgtune.ActionChange, it.Action, n)
+		items = append(items, it)
+	}
+	p.Items = items
+
+	// A plan changed after PlanFor checked it is checked again.
+	bad := p
+	bad.Items = slices.Clone(items)
+	bad.Items[0].Value = "10kB"
+	_, err = pgtune.Apply(b.ctx, b.conn, bad, pgtune.ApplyOptions{WorkflowID: "wf", RunID: "run-bad"})
+	require.ErrorIs(t, err, pgtune.ErrInvalidInput)
+	require.ErrorContains(t, err, "overrides[0]: work_mem = 10kB: outside the range this server accepts, 64 to 2147483647 in units of kB")
+	rows, err := store.ListTuningChanges(b.ctx, b.pool, "run-bad")
+	require.NoError(t, err)
+	require.Empty(t, rows, "nothing recorded, nothing changed")
+
+	_, err = pgtune.Apply(b.ctx, b.conn, p, pgtune.ApplyOptions{WorkflowID: "wf", RunID: "run-refused"})
+	require.ErrorIs(t, err, pgtune.ErrInvalidInput)
+	var se *pgtune.SettingError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, pgtune.SettingError{Name: "max_connections", Value: "262143", Field: "overrides[1]",
+		Problem: `the server refused it: invalid value for parameter "max_connections": 262143`}, *se)
+	require.ErrorContains(t, err, "reverted the 2 settings run run-refused had changed, so none of the plan stays applied")
+
+	rows, err = store.ListTuningChanges(b.ctx, b.pool, "run-refused")
 	require.NoError(t, err)
 	status := map[string]string{}
 	for _, r := range rows {
 		status[r.Name] = r.Status
 	}
-	require.Equal(t, map[string]string{"max_connections": store.TuningFailed, "work_mem": store.TuningApplied, "checkpoint_timeout": store.TuningApplied}, status)
+	require.Equal(t, map[string]string{"work_mem": store.TuningReverted, "checkpoint_timeout": store.TuningReverted, "max_connections": store.TuningFailed}, status)
 
-	// Reverting a run with a failed row is harmless.
-	_, err = pgtune.Revert(b.ctx, b.conn, "run-rejected", pgtune.ApplyOptions{})
+	auto, err := os.ReadFile(autoConf)
 	require.NoError(t, err)
-	got := b.settings(t, []string{"work_mem", "checkpoint_timeout", "max_connections"})
-	require.Equal(t, map[string]string{"work_mem": "4096", "checkpoint_timeout": "300", "max_connections": "100"}, got)
-	require.True(t, b.cluster.Running())
+	require.Equal(t, string(autoBefore), string(auto), "postgresql.auto.conf is as it was")
+	require.Equal(t, before, b.settings(t, names), "nothing is live")
+	require.Empty(t, b.pendingRestart(t))
+
+	rr, err := pgtune.Revert(b.ctx, b.conn, "run-refused", pgtune.ApplyOptions{})
+	require.NoError(t, err)
+	require.Empty(t, rr.Reverted, "nothing left to revert")
+	b.restart(t)
+	require.Equal(t, before, b.settings(t, names))
 }

@@ -126,7 +126,7 @@ func ApplyOverrides(rec Recommendation, overrides []Override) (Recommendation, e
 		if allowList[o.Name].kind == kindList && j >= 0 {
 			value = joinList(mergeLibraries(splitList(out.Settings[j].Value), splitList(o.Value)))
 		}
-		s := Setting{Name: o.Name, Value: value, Reason: "set in the input", Source: SourceOverride}
+		s := Setting{Name: o.Name, Value: value, Reason: "set in the input", Source: SourceOverride, Field: fmt.Sprintf("overrides[%d]", i)}
 		if j >= 0 {
 			s.Reason = "set in the input (recommended: " + out.Settings[j].Value + ")"
 			out.Settings[j] = finish(s, version)

@@ -65,6 +65,16 @@ const (
 	// formulas know (PGTune's range).
 	MinVersion = 10
 	MaxVersion = 18
+	// MinMemoryBytes is the smallest database host memory a request may
+	// give: 512MB, the minimum of PGTune's own form (MIN_MB_MEMORY in
+	// configurationForm/validation.js). Below it the formulas produce
+	// values PostgreSQL refuses, such as shared_buffers under 128kB.
+	MinMemoryBytes = 512 << 20
+	// MaxCPUs is the largest CPU count a request may give: PGTune sets
+	// max_parallel_workers to the CPU count, and PostgreSQL refuses more
+	// than 1024 (MAX_PARALLEL_WORKER_LIMIT). A larger host is tuned as a
+	// 1024-CPU one.
+	MaxCPUs = 1024
 )
 
 var (
@@ -153,12 +163,18 @@ func (r Request) Validate() error {
 		errs = append(errs, fieldErr("os", "%q is not an OS; use one of %s", r.OS, joinValues(osTypes)))
 	}
 	if r.Memory != "" {
-		if _, err := ParseSize(r.Memory); err != nil {
+		switch b, err := ParseSize(r.Memory); {
+		case err != nil:
 			errs = append(errs, fieldErr("memory", "%s (e.g. \"32GB\")", err))
+		case b < MinMemoryBytes:
+			errs = append(errs, fieldErr("memory", "%q is less than 512MB, the least PGTune tunes for; give the database host's memory, such as \"4GB\"", r.Memory))
 		}
 	}
-	if r.CPUs < 0 {
+	switch {
+	case r.CPUs < 0:
 		errs = append(errs, fieldErr("cpus", "%d must not be negative (0 means probe them)", r.CPUs))
+	case r.CPUs > MaxCPUs:
+		errs = append(errs, fieldErr("cpus", "%d is more than %d, the most parallel workers PostgreSQL allows (max_parallel_workers follows the CPU count); give %d for a larger host", r.CPUs, MaxCPUs, MaxCPUs))
 	}
 	if r.MaxConnections < 0 {
 		errs = append(errs, fieldErr("max_connections", "%d must not be negative (0 means the workload's default)", r.MaxConnections))

@@ -1,9 +1,11 @@
 package pgtune
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -84,6 +86,14 @@ type Current struct {
 	// wrote); InAutoConf is false when the file does not set it.
 	AutoConf   string `json:"auto_conf,omitempty"`
 	InAutoConf bool   `json:"in_auto_conf,omitempty"`
+	// VarType is pg_settings.vartype (bool, enum, integer, real, string).
+	VarType string `json:"vartype,omitempty"`
+	// MinVal and MaxVal are pg_settings.min_val and max_val, in Unit;
+	// EnumVals is pg_settings.enumvals. They bound what the server
+	// accepts; [PlanFor] and [Apply] check planned values against them.
+	MinVal   string   `json:"min_val,omitempty"`
+	MaxVal   string   `json:"max_val,omitempty"`
+	EnumVals []string `json:"enumvals,omitempty"`
 }
 
 // target is the value a change is compared with: the configured one when a
@@ -187,8 +197,10 @@ func (p Plan) Get(name string) (Item, bool) {
 
 // BuildPlan compares a recommendation with the server's state and decides
 // each setting: change it, keep it (already within [Tolerance]) or skip it
-// (the server does not know it, or a library it needs is missing). It does
-// no I/O.
+// (the server does not know it, a library it needs is missing, or the
+// server was built without the recommended enum value). It does no I/O,
+// and it does not
+// check values against the server's ranges: [PlanFor] and [Apply] do.
 func BuildPlan(rec Recommendation, st ServerState, hw Hardware) Plan {
 	p := Plan{
 		Server:              st.Server,
@@ -246,14 +258,22 @@ func BuildPlan(rec Recommendation, st ServerState, hw Hardware) Plan {
 			if cur.HasConfigured && cur.PendingRestart {
 				it.Pending = cur.Configured
 			}
-			if sp.kind == kindList {
+			same, err := closeEnough(s.Name, s.Value, cur)
+			switch {
+			case sp.kind == kindList:
 				planList(&it, cur, st.Libraries)
-			} else if same, err := closeEnough(s.Name, s.Value, cur); err != nil {
+			case err != nil:
 				it.Action, it.Note = ActionChange, fmt.Sprintf("current value unreadable (%v)", err)
-			} else if same {
+			case same:
 				it.Action = ActionKeep
 				it.Note = keepNote(s.Value, cur)
-			} else {
+			case sp.kind == kindEnum && s.Field == "" && !cur.offers(s.Value):
+				// A recommendation the server was built without (lz4,
+				// io_uring): leave the setting as it is. An override
+				// asking for it fails in checkValues instead.
+				it.Action = ActionSkip
+				it.Note = fmt.Sprintf("this server does not offer %s (built without it; it offers %s)", s.Value, strings.Join(cur.EnumVals, ", "))
+			default:
 				it.Action = ActionChange
 			}
 		}
@@ -364,6 +384,99 @@ func sameValue(sp spec, want, have, gucUnit string) (bool, error) {
 	default:
 		return strings.EqualFold(strings.TrimSpace(want), strings.TrimSpace(have)), nil
 	}
+}
+
+// offers reports whether an enum setting's pg_settings.enumvals has value
+// (when the server reported them).
+func (c Current) offers(value string) bool {
+	return len(c.EnumVals) == 0 || slices.ContainsFunc(c.EnumVals, func(e string) bool { return strings.EqualFold(e, value) })
+}
+
+// accepts reports whether the server takes value for the setting, judged
+// by pg_settings alone, and says why not: a number must lie within
+// min_val and max_val once converted to the setting's unit (and, for an
+// integer, rounded as the server rounds it); an enum value must be among
+// enumvals. Check hooks and limits across settings are beyond it; ALTER
+// SYSTEM has the last word.
+func (c Current) accepts(value string) (bool, string) {
+	switch c.VarType {
+	case "integer", "real":
+		lo, err1 := strconv.ParseFloat(c.MinVal, 64)
+		hi, err2 := strconv.ParseFloat(c.MaxVal, 64)
+		if err1 != nil || err2 != nil {
+			return true, ""
+		}
+		v, err := inUnit(value, allowList[c.Name].kind, c.Unit)
+		if err != nil {
+			return false, err.Error()
+		}
+		if c.VarType == "integer" {
+			v = math.RoundToEven(v)
+		}
+		if v >= lo && v <= hi {
+			return true, ""
+		}
+		why := fmt.Sprintf("outside the range this server accepts, %s to %s", c.MinVal, c.MaxVal)
+		if c.Unit != "" {
+			why += " in units of " + c.Unit
+			if unitOf(value) != "" {
+				why += fmt.Sprintf(" (%s is %s)", value, strconv.FormatFloat(v, 'f', -1, 64))
+			}
+		}
+		return false, why
+	case "enum":
+		if c.offers(value) {
+			return true, ""
+		}
+		return false, fmt.Sprintf("not a value this server accepts (it accepts %s)", strings.Join(c.EnumVals, ", "))
+	}
+	return true, ""
+}
+
+// SettingError is a value the server does not accept for a setting: outside
+// pg_settings' range or enum values (found before anything is changed), or
+// refused by ALTER SYSTEM. It matches [ErrInvalidInput]: the same value
+// fails on every attempt.
+type SettingError struct {
+	// Name and Value are the setting and the value it does not accept.
+	Name, Value string
+	// Field is the input field that asked for the value, such as
+	// "overrides[2]"; empty for a recommended value.
+	Field string
+	// Problem says what the server accepts, or what it said.
+	Problem string
+}
+
+func (e *SettingError) Error() string {
+	msg := e.Name + " = " + e.Value + ": " + e.Problem
+	if e.Field != "" {
+		return e.Field + ": " + msg + "; change or drop the override"
+	}
+	return msg + "; the value is recommended for the hardware and input (check memory, cpus and max_connections)"
+}
+
+// Is makes every SettingError match [ErrInvalidInput].
+func (e *SettingError) Is(target error) bool { return target == ErrInvalidInput }
+
+// checkValues checks every value the items change against what the server
+// accepts (see Current.accepts) and returns a [SettingError] for each one
+// it refuses, joined. A library setting the server does not know yet is
+// not checked: the library validates it when it loads.
+func checkValues(items []Item, st ServerState) error {
+	var errs []error
+	for _, it := range items {
+		if it.Action != ActionChange {
+			continue
+		}
+		cur, ok := st.Settings[it.Name]
+		if !ok || cur.Placeholder {
+			continue
+		}
+		if ok, why := cur.accepts(it.Value); !ok {
+			errs = append(errs, &SettingError{Name: it.Name, Value: it.Value, Field: it.Field, Problem: why})
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func normalBool(v string) string {

@@ -244,3 +244,84 @@ func TestStatementsQuote(t *testing.T) {
 	}
 	require.Equal(t, "ALTER SYSTEM RESET work_mem", ResetStatement("work_mem"))
 }
+
+// TestCheckValues: a value is checked against pg_settings' bounds in the
+// setting's own unit, rounded as the server rounds it, and against its
+// enum values.
+func TestCheckValues(t *testing.T) {
+	t.Parallel()
+	sharedBuffers := Current{Name: "shared_buffers", VarType: "integer", Unit: "8kB", MinVal: "16", MaxVal: "1073741823"}
+	tests := []struct {
+		name    string
+		item    Item
+		cur     Current
+		wantErr string
+	}{
+		{name: "memory below the minimum", item: change("shared_buffers", "25kB", ""), cur: sharedBuffers,
+			wantErr: "shared_buffers = 25kB: outside the range this server accepts, 16 to 1073741823 in units of 8kB (25kB is 3); the value is recommended for the hardware and input (check memory, cpus and max_connections)"},
+		{name: "memory at the minimum", item: change("shared_buffers", "128kB", ""), cur: sharedBuffers},
+		{name: "rounds to the minimum", item: change("shared_buffers", "124kB", ""), cur: sharedBuffers},
+		{name: "rounds below the minimum", item: change("shared_buffers", "123kB", ""), cur: sharedBuffers, wantErr: "(123kB is 15)"},
+		{name: "memory above the maximum", item: change("shared_buffers", "9TB", ""), cur: sharedBuffers, wantErr: "(9TB is 1207959552)"},
+		{name: "override below the minimum", item: change("max_connections", "0", "overrides[3]"),
+			cur:     Current{Name: "max_connections", VarType: "integer", MinVal: "1", MaxVal: "262143"},
+			wantErr: "overrides[3]: max_connections = 0: outside the range this server accepts, 1 to 262143; change or drop the override"},
+		{name: "minus one where allowed", item: change("wal_buffers", "-1", ""),
+			cur: Current{Name: "wal_buffers", VarType: "integer", Unit: "8kB", MinVal: "-1", MaxVal: "262143"}},
+		{name: "time in another unit", item: change("checkpoint_timeout", "20s", ""),
+			cur:     Current{Name: "checkpoint_timeout", VarType: "integer", Unit: "s", MinVal: "30", MaxVal: "86400"},
+			wantErr: "checkpoint_timeout = 20s: outside the range this server accepts, 30 to 86400 in units of s (20s is 20)"},
+		{name: "real", item: change("random_page_cost", "1.1", ""),
+			cur: Current{Name: "random_page_cost", VarType: "real", MinVal: "0", MaxVal: "1.79769e+308"}},
+		{name: "enum the server lacks", item: change("wal_compression", "zstd", "overrides[0]"),
+			cur:     Current{Name: "wal_compression", VarType: "enum", EnumVals: []string{"pglz", "on", "off"}},
+			wantErr: "overrides[0]: wal_compression = zstd: not a value this server accepts (it accepts pglz, on, off)"},
+		{name: "enum in another case", item: change("huge_pages", "TRY", ""),
+			cur: Current{Name: "huge_pages", VarType: "enum", EnumVals: []string{"off", "on", "try"}}},
+		{name: "a library's setting before it loads", item: change("pg_stat_statements.max", "1", ""),
+			cur: Current{Name: "pg_stat_statements.max", Placeholder: true}},
+		{name: "kept values are not applied", item: Item{Setting: Setting{Name: "shared_buffers", Value: "1kB"}, Action: ActionKeep}, cur: sharedBuffers},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := checkValues([]Item{tt.item}, state(tt.cur))
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tt.wantErr)
+			require.ErrorIs(t, err, ErrInvalidInput)
+			var se *SettingError
+			require.ErrorAs(t, err, &se)
+			require.Equal(t, tt.item.Name, se.Name)
+		})
+	}
+
+	err := checkValues([]Item{change("shared_buffers", "1kB", ""), change("max_connections", "0", "overrides[0]")},
+		state(sharedBuffers, Current{Name: "max_connections", VarType: "integer", MinVal: "1", MaxVal: "262143"}))
+	require.ErrorContains(t, err, "shared_buffers = 1kB")
+	require.ErrorContains(t, err, "overrides[0]: max_connections = 0", "every refused value is named")
+}
+
+func change(name, value, field string) Item {
+	return Item{Setting: Setting{Name: name, Value: value, Field: field}, Action: ActionChange}
+}
+
+// TestBuildPlanSkipsEnumValuesTheServerLacks: a recommended value the
+// server was built without is left out; an override asking for one stays
+// in the plan for checkValues to refuse.
+func TestBuildPlanSkipsEnumValuesTheServerLacks(t *testing.T) {
+	t.Parallel()
+	cur := Current{Name: "wal_compression", Setting: "off", Display: "off", Context: "superuser", VarType: "enum", EnumVals: []string{"pglz", "on", "off"}}
+	p := BuildPlan(rec(Setting{Name: "wal_compression", Value: "lz4"}), state(cur), Hardware{})
+	it, _ := p.Get("wal_compression")
+	require.Equal(t, ActionSkip, it.Action)
+	require.Equal(t, "this server does not offer lz4 (built without it; it offers pglz, on, off)", it.Note)
+	require.Zero(t, p.Changes)
+
+	p = BuildPlan(rec(Setting{Name: "wal_compression", Value: "lz4", Field: "overrides[0]"}), state(cur), Hardware{})
+	it, _ = p.Get("wal_compression")
+	require.Equal(t, ActionChange, it.Action)
+	require.Error(t, checkValues(p.Items, state(cur)))
+}

@@ -43,6 +43,9 @@ type Setting struct {
 	Reason string `json:"reason"`
 	// Source says which rule set produced the value.
 	Source Source `json:"source"`
+	// Field names the input field that set the value, such as
+	// "overrides[2]"; empty for a recommended value.
+	Field string `json:"field,omitempty"`
 }
 
 // Recommendation is the recommender's output.

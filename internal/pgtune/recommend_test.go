@@ -435,7 +435,7 @@ func TestApplyOverrides(t *testing.T) {
 	})
 	require.NoError(t, err)
 	s, _ := got.Get("work_mem")
-	require.Equal(t, Setting{Name: "work_mem", Value: "64MB", Unit: "MB", Context: ContextReload, Reason: "set in the input (recommended: 4MB)", Source: SourceOverride}, s)
+	require.Equal(t, Setting{Name: "work_mem", Value: "64MB", Unit: "MB", Context: ContextReload, Reason: "set in the input (recommended: 4MB)", Source: SourceOverride, Field: "overrides[0]"}, s)
 	s, _ = got.Get("max_locks_per_transaction")
 	require.Equal(t, ContextRestart, s.Context)
 	require.Equal(t, "max_locks_per_transaction", got.Settings[len(got.Settings)-1].Name, "a new setting is appended")
@@ -465,6 +465,7 @@ func TestApplyOverrides(t *testing.T) {
 func TestRequestValidate(t *testing.T) {
 	t.Parallel()
 	require.NoError(t, Request{}.Validate(), "the zero request is valid")
+	require.NoError(t, Request{Memory: "512MB", CPUs: MaxCPUs}.Validate(), "the limits themselves are valid")
 	tests := []struct {
 		name    string
 		req     Request
@@ -474,6 +475,10 @@ func TestRequestValidate(t *testing.T) {
 		{name: "negative memory", req: Request{Memory: "-4GB"}, wantErr: []string{"memory: must be positive"}},
 		{name: "memory without unit sense", req: Request{Memory: "lots"}, wantErr: []string{`memory: "lots" is not a size`}},
 		{name: "negative cpus", req: Request{CPUs: -1}, wantErr: []string{"cpus: -1 must not be negative"}},
+		{name: "memory under PGTune's minimum", req: Request{Memory: "100kB", CPUs: 2},
+			wantErr: []string{`memory: "100kB" is less than 512MB, the least PGTune tunes for`}},
+		{name: "memory just under the minimum", req: Request{Memory: "511MB"}, wantErr: []string{`memory: "511MB" is less than 512MB`}},
+		{name: "absurd cpus", req: Request{CPUs: 100000}, wantErr: []string{"cpus: 100000 is more than 1024"}},
 		{name: "unknown override", req: Request{Overrides: []Override{{Name: "work_mem", Value: "1MB"}, {Name: "data_directory", Value: "/x"}}},
 			wantErr: []string{"overrides[1]: data_directory: not a setting this tool manages"}},
 		{name: "several at once", req: Request{Storage: "tape", PGVersion: 9},

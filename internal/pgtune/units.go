@@ -150,6 +150,24 @@ func parseQuantity(value string, k kind, gucUnit string) (float64, error) {
 	}
 }
 
+// inUnit turns a numeric setting value into a number in gucUnit, the unit
+// pg_settings reports for the setting ("25kB" in "8kB" is 3.125); -1
+// stays -1.
+func inUnit(value string, k kind, gucUnit string) (float64, error) {
+	q, err := parseQuantity(value, k, gucUnit)
+	if err != nil || q == -1 {
+		return q, err
+	}
+	switch k {
+	case kindMemory:
+		return q / unitMultiplier(gucUnit, memoryUnits), nil
+	case kindTime:
+		return q / unitMultiplier(gucUnit, timeUnits), nil
+	default:
+		return q, nil
+	}
+}
+
 // unitMultiplier reads a pg_settings unit such as "8kB" or "s": an optional
 // count and a unit name from table. An empty or unknown unit counts as 1.
 func unitMultiplier(gucUnit string, table map[string]float64) float64 {
