@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // kind is how a setting's value is written and compared.
@@ -19,6 +21,7 @@ const (
 	kindBool               // on/off
 	kindEnum               // one of spec.values
 	kindList               // comma-separated list of names (GUC_LIST_QUOTE)
+	kindName               // a database name (NAMEDATALEN - 1 bytes at most)
 )
 
 // spec describes one allowed setting. Contexts and units are PostgreSQL
@@ -99,6 +102,7 @@ var allowEntries = []struct {
 	{"shared_preload_libraries", spec{kind: kindList, restart: true}},
 	{"pg_stat_statements.max", spec{kind: kindInt, restart: true, library: "pg_stat_statements"}},
 	{"pg_stat_statements.track", spec{kind: kindEnum, values: []string{"none", "top", "all"}, library: "pg_stat_statements"}},
+	{"cron.database_name", spec{kind: kindName, restart: true, library: cronLibrary}},
 
 	// Accepted as overrides.
 	{"max_locks_per_transaction", spec{kind: kindInt, restart: true}},
@@ -143,6 +147,9 @@ var (
 	// quotes, commas or spaces, so one SQL literal per item is enough.
 	libraryPattern = regexp.MustCompile(`^[A-Za-z0-9_$./-]+$`)
 )
+
+// maxNameBytes is the longest identifier PostgreSQL keeps (NAMEDATALEN - 1).
+const maxNameBytes = 63
 
 var boolValues = []string{"on", "off", "true", "false", "yes", "no", "1", "0"}
 
@@ -194,6 +201,10 @@ func ValidateValue(name, value string, version int) error {
 		}
 		if !slices.Contains(values, value) {
 			return fmt.Errorf("%s: %q is not one of %s", name, value, strings.Join(values, ", "))
+		}
+	case kindName:
+		if len(value) > maxNameBytes || strings.ContainsFunc(value, unicode.IsControl) || !utf8.ValidString(value) {
+			return fmt.Errorf("%s: %q is not a database name (1 to %d bytes of text)", name, value, maxNameBytes)
 		}
 	case kindList:
 		items := splitList(value)

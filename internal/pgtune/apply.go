@@ -56,7 +56,7 @@ func Connect(ctx context.Context, pool *pgxpool.Pool) (*pgx.Conn, error) {
 func ReadState(ctx context.Context, db store.DBTX, names, libraries []string) (ServerState, error) {
 	st := ServerState{Settings: map[string]Current{}, AllowAlterSystem: true}
 	err := db.QueryRow(ctx, `SELECT current_setting('server_version_num')::int, pg_postmaster_start_time(),
-       current_setting('is_superuser') = 'on'`).Scan(&st.VersionNum, &st.PostmasterStartTime, &st.Superuser)
+       current_setting('is_superuser') = 'on', current_database()`).Scan(&st.VersionNum, &st.PostmasterStartTime, &st.Superuser, &st.Database)
 	if err != nil {
 		return st, fmt.Errorf("read server version: %w", store.Translate(err))
 	}
@@ -75,7 +75,8 @@ FROM pg_settings WHERE name = ANY($1)`, names)
 			&c.MinVal, &c.MaxVal, &c.EnumVals)
 		// A library's integer or enum setting shows as a string until the
 		// library is loaded and defines it.
-		c.Placeholder = allowList[c.Name].library != "" && c.VarType == "string"
+		sp := allowList[c.Name]
+		c.Placeholder = sp.library != "" && sp.kind != kindName && c.VarType == "string"
 		return c, err
 	})
 	if err != nil {
@@ -240,6 +241,9 @@ func PlanFor(ctx context.Context, db store.DBTX, rec Recommendation, hw Hardware
 		if allowList[s.Name].kind == kindList {
 			libs = append(libs, splitList(s.Value)...)
 		}
+	}
+	if slices.Contains(libs, cronLibrary) && !slices.Contains(names, "cron.database_name") {
+		names = append(names, "cron.database_name")
 	}
 	st, err := ReadState(ctx, db, names, libs)
 	if err != nil {

@@ -336,3 +336,21 @@ func TestApplyRefusedValueLeavesNothingApplied(t *testing.T) {
 	b.restart(t)
 	require.Equal(t, before, b.settings(t, names))
 }
+
+// TestPlanForCronDatabaseNeedsTheLibrary: cron.database_name is planned
+// only when pg_cron goes into shared_preload_libraries; this machine has
+// no pg_cron, so it is left out with the library.
+func TestPlanForCronDatabaseNeedsTheLibrary(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	st, err := pgtune.ReadState(b.ctx, b.conn, nil, nil)
+	require.NoError(t, err)
+	require.Equal(t, "postgres", st.Database)
+
+	p := b.plan(t, pgtune.Request{Memory: "1GB", CPUs: 1}, []string{"pg_cron"})
+	spl, _ := p.Get("shared_preload_libraries")
+	require.Equal(t, "pg_stat_statements", spl.Value)
+	require.Contains(t, spl.Note, "left out pg_cron")
+	_, ok := p.Get("cron.database_name")
+	require.False(t, ok, "no pg_cron, no cron.database_name")
+}

@@ -33,6 +33,10 @@ const (
 	statementsTracked = "10000"
 	// statsLibrary is always preloaded: the report stage reads it.
 	statsLibrary = "pg_stat_statements"
+	// cronLibrary is pg_cron's library. Its background worker runs jobs
+	// from one database, cron.database_name (default postgres), and
+	// CREATE EXTENSION pg_cron succeeds only there; see [BuildPlan].
+	cronLibrary = "pg_cron"
 )
 
 // ingest returns the settings a DBA adds for a write-heavy ingest database.

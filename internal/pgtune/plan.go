@@ -116,6 +116,9 @@ func (c Current) rejected() bool {
 type ServerState struct {
 	// Server names it for people: user@host:port/db.
 	Server string `json:"server"`
+	// Database is current_database() of the session that read the state:
+	// the database being tuned for.
+	Database string `json:"database,omitempty"`
 	// Version is the major version, VersionNum server_version_num.
 	Version    int `json:"version"`
 	VersionNum int `json:"version_num"`
@@ -198,8 +201,9 @@ func (p Plan) Get(name string) (Item, bool) {
 // BuildPlan compares a recommendation with the server's state and decides
 // each setting: change it, keep it (already within [Tolerance]) or skip it
 // (the server does not know it, a library it needs is missing, or the
-// server was built without the recommended enum value). It does no I/O,
-// and it does not
+// server was built without the recommended enum value). When pg_cron goes
+// into shared_preload_libraries it also sets cron.database_name to the
+// database being tuned (st.Database). It does no I/O, and it does not
 // check values against the server's ranges: [PlanFor] and [Apply] do.
 func BuildPlan(rec Recommendation, st ServerState, hw Hardware) Plan {
 	p := Plan{
@@ -226,7 +230,11 @@ func BuildPlan(rec Recommendation, st ServerState, hw Hardware) Plan {
 			}
 		}
 	}
-	for _, s := range rec.Settings {
+	settings := rec.Settings
+	if s, ok := cronDatabase(rec, finalLibs, st.Database); ok {
+		settings = append(slices.Clone(settings), s)
+	}
+	for _, s := range settings {
 		it := Item{Setting: s}
 		cur, known := st.Settings[s.Name]
 		sp := allowList[s.Name]
@@ -298,6 +306,25 @@ func BuildPlan(rec Recommendation, st ServerState, hw Hardware) Plan {
 		p.Blocked = "pg_file_settings is not readable, so old values cannot be recorded for a revert: connect as a superuser"
 	}
 	return p
+}
+
+// cronDatabase is cron.database_name set to the database being tuned, when
+// the recommendation asks for pg_cron and shared_preload_libraries will
+// list it (finalLibs): pg_cron's worker runs jobs from that one database,
+// and CREATE EXTENSION pg_cron succeeds only there. A cron.database_name
+// the input sets explicitly is left to the input.
+func cronDatabase(rec Recommendation, finalLibs map[string]bool, database string) (Setting, bool) {
+	spl, ok := rec.Get("shared_preload_libraries")
+	if !ok || database == "" || !finalLibs[cronLibrary] || !slices.Contains(splitList(spl.Value), cronLibrary) {
+		return Setting{}, false
+	}
+	if _, set := rec.Get("cron.database_name"); set {
+		return Setting{}, false
+	}
+	return finish(Setting{
+		Name: "cron.database_name", Value: database, Source: SourceIngest,
+		Reason: "pg_cron runs its jobs from this one database, and CREATE EXTENSION pg_cron works only there: point it at the ingest database (pg_cron README)",
+	}, rec.Input.PGVersion), true
 }
 
 // planList plans shared_preload_libraries: the libraries already listed
@@ -381,6 +408,9 @@ func sameValue(sp spec, want, have, gucUnit string) (bool, error) {
 			}
 		}
 		return true, nil
+	case kindName:
+		// Database names are case-sensitive.
+		return want == have, nil
 	default:
 		return strings.EqualFold(strings.TrimSpace(want), strings.TrimSpace(have)), nil
 	}

@@ -325,3 +325,63 @@ func TestBuildPlanSkipsEnumValuesTheServerLacks(t *testing.T) {
 	require.Equal(t, ActionChange, it.Action)
 	require.Error(t, checkValues(p.Items, state(cur)))
 }
+
+// TestBuildPlanCronDatabase: when pg_cron goes into
+// shared_preload_libraries, cron.database_name points at the database
+// being tuned; not otherwise.
+func TestBuildPlanCronDatabase(t *testing.T) {
+	t.Parallel()
+	spl := Current{Name: "shared_preload_libraries", Display: "", Context: "postmaster"}
+	withCron := func(cs ...Current) ServerState {
+		st := state(append([]Current{spl}, cs...)...)
+		st.Libraries = map[string]LibraryStatus{"pg_stat_statements": LibraryPresent, "pg_cron": LibraryPresent}
+		st.Database = "ingest"
+		return st
+	}
+	want := Setting{Name: "shared_preload_libraries", Value: "pg_stat_statements, pg_cron"}
+
+	tests := []struct {
+		name   string
+		rec    Recommendation
+		st     ServerState
+		action Action // "" when cron.database_name is not in the plan
+		value  string
+	}{
+		{name: "pg_cron goes in, not loaded yet", rec: rec(want), st: withCron(), action: ActionChange, value: "ingest"},
+		{name: "pg_cron loaded, another database", rec: rec(want),
+			st:     withCron(Current{Name: "cron.database_name", Setting: "postgres", Display: "postgres", Context: "postmaster", VarType: "string"}),
+			action: ActionChange, value: "ingest"},
+		{name: "pg_cron loaded, this database", rec: rec(want),
+			st:     withCron(Current{Name: "cron.database_name", Setting: "ingest", Display: "ingest", Context: "postmaster", VarType: "string"}),
+			action: ActionKeep, value: "ingest"},
+		{name: "configured, waiting for the restart", rec: rec(want),
+			st:     withCron(Current{Name: "cron.database_name", Placeholder: true, Configured: "ingest", HasConfigured: true}),
+			action: ActionKeep, value: "ingest"},
+		{name: "pg_cron's file is missing", rec: rec(want), st: func() ServerState {
+			st := withCron()
+			st.Libraries["pg_cron"] = LibraryMissing
+			return st
+		}()},
+		{name: "pg_cron not asked for", rec: rec(Setting{Name: "shared_preload_libraries", Value: "pg_stat_statements"}), st: withCron()},
+		{name: "set in the input", rec: rec(want, Setting{Name: "cron.database_name", Value: "jobs", Field: "overrides[0]"}), st: withCron(),
+			action: ActionChange, value: "jobs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := BuildPlan(tt.rec, tt.st, Hardware{})
+			it, ok := p.Get("cron.database_name")
+			if tt.action == "" {
+				require.False(t, ok, "%+v", it)
+				return
+			}
+			require.True(t, ok)
+			require.Equal(t, tt.action, it.Action)
+			require.Equal(t, tt.value, it.Value)
+			require.Equal(t, ContextRestart, it.Context)
+			if tt.action == ActionChange {
+				require.Contains(t, p.Statements, "ALTER SYSTEM SET cron.database_name = '"+tt.value+"'")
+			}
+		})
+	}
+}

@@ -455,6 +455,8 @@ func TestApplyOverrides(t *testing.T) {
 		{Override{Name: "huge_pages", Value: "maybe"}, "is not one of off, on, try"},
 		{Override{Name: "shared_preload_libraries", Value: `a'b`}, "is not a library name"},
 		{Override{Name: "io_method", Value: "worker"}, "needs PostgreSQL 18 or later"},
+		{Override{Name: "cron.database_name", Value: "in\ngest"}, `cron.database_name: "in\ngest" is not a database name`},
+		{Override{Name: "cron.database_name", Value: strings.Repeat("x", 64)}, "is not a database name (1 to 63 bytes of text)"},
 	} {
 		_, err := ApplyOverrides(rec, []Override{tt.o})
 		require.ErrorContains(t, err, tt.wantErr, fmt.Sprint(tt.o))
