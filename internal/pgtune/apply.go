@@ -562,6 +562,9 @@ type RevertReport struct {
 	// PendingRestart lists every setting waiting for a restart afterwards.
 	PendingRestart []string `json:"pending_restart,omitempty"`
 	Message        string   `json:"message"`
+	// PostmasterStartTime after the revert (zero when there was nothing
+	// to revert): a restart that makes the old values live moves it.
+	PostmasterStartTime time.Time `json:"postmaster_start_time"`
 }
 
 // Revert restores the values a run recorded in ops.tuning_changes, newest
@@ -619,6 +622,7 @@ func Revert(ctx context.Context, db store.DBTX, runID string, opts ApplyOptions)
 		return rep, err
 	}
 	rep.PendingRestart = st.PendingRestart
+	rep.PostmasterStartTime = st.PostmasterStartTime
 	rep.Message = fmt.Sprintf("reverted %d settings of run %s; %d settings wait for a restart", len(rep.Reverted), runID, len(st.PendingRestart))
 	return rep, nil
 }

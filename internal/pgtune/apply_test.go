@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -89,6 +90,13 @@ func (b *bundle) pendingRestart(t *testing.T) []string {
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
 	return names
+}
+
+func (b *bundle) startTime(t *testing.T) time.Time {
+	t.Helper()
+	st, err := pgtune.PostmasterStartTime(b.ctx, b.conn)
+	require.NoError(t, err)
+	return st
 }
 
 func (b *bundle) restart(t *testing.T) {
@@ -209,6 +217,7 @@ func TestApplyRestartVerifyRevert(t *testing.T) {
 	rr, err := pgtune.Revert(b.ctx, b.conn, "run-1", pgtune.ApplyOptions{})
 	require.NoError(t, err)
 	require.Len(t, rr.Reverted, len(rep.Changes))
+	require.Equal(t, b.startTime(t), rr.PostmasterStartTime, "what a restart for the revert must move")
 	require.ElementsMatch(t, append(slices.Clone(wantPending), "pg_stat_statements.max"), rr.PendingRestart)
 	auto, err = os.ReadFile(autoConf)
 	require.NoError(t, err)
