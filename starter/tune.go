@@ -7,21 +7,34 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/pgtune"
 	"github.com/opendiscourse/congressflow/workflows"
 )
 
-// tuneCommand prints and applies the PostgreSQL tuning plan.
+// tuneCommand prints, applies and reverts the PostgreSQL tuning plan.
 //
 //	starter tune [--apply] [--workload oltp] [--memory 32GB --cpus 8] [--restart never|signal|command] [--set name=value]...
 //	starter tune --plan-only --memory 32GB --cpus 8 --pg-version 15 [--workload oltp] [--storage ssd] [--json]
+//	starter tune --revert RUN_ID [--restart never|command] [--json]
 func tuneCommand() command {
-	return command{name: "tune", summary: "plan or apply PostgreSQL tuning (--plan-only: recommendation alone, no servers)", run: runTune}
+	return command{name: "tune", summary: "plan, apply or revert PostgreSQL tuning (--plan-only: recommendation alone, no servers)", run: runTune}
 }
+
+// revertIDPrefix starts the workflow IDs of reverts started here.
+const revertIDPrefix = config.TuneIDPrefix + "revert-"
+
+// revertedByReset is what pgtune.Revert reports as the restored value when
+// it ran ALTER SYSTEM RESET.
+const revertedByReset = "(reset)"
+
+// revertFlags are the flags --revert combines with.
+var revertFlags = []string{"revert", "restart", "restart-timeout", "id", "json"}
 
 // tuneOverrides collects repeated --set name=value flags.
 type tuneOverrides []pgtune.Override
@@ -67,11 +80,29 @@ func runTune(ctx context.Context, a *app, args []string) error {
 	policy := fs.String("restart", "", "restart policy when a setting needs it: never, signal or command (default never)")
 	restartTimeout := fs.String("restart-timeout", "", "bound on the restart step, such as 10m (default 10m)")
 	id := fs.String("id", "", "workflow ID (default: "+config.TuneIDPrefix+"<UTC timestamp>)")
+	revert := fs.String("revert", "", "revert what the tune run with this run ID applied (the run_id starter tune --apply prints); with --restart command, restart if a reverted setting needs it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("tune: unexpected argument %q (flags only; see -h)", fs.Arg(0))
+	}
+	reverting, others := false, []string{}
+	fs.Visit(func(f *flag.Flag) {
+		reverting = reverting || f.Name == "revert"
+		if !slices.Contains(revertFlags, f.Name) {
+			others = append(others, "--"+f.Name)
+		}
+	})
+	if reverting {
+		if len(others) > 0 {
+			return fmt.Errorf("tune: --revert takes only --restart, --restart-timeout, --id and --json, not %s", strings.Join(others, ", "))
+		}
+		rin := workflows.RevertInput{RunID: *revert, RestartPolicy: *policy, RestartTimeout: *restartTimeout}
+		if err := rin.Validate(); err != nil {
+			return fmt.Errorf("tune: --revert: %w", err)
+		}
+		return tuneRevert(ctx, a, rin, *id, *asJSON)
 	}
 	if *input != "" {
 		apply := in.Apply
@@ -225,6 +256,56 @@ func printTuneResult(w io.Writer, res workflows.TuneResult) error {
 		for _, r := range rep.Rejected {
 			fmt.Fprintf(w, "rejected: %s = %s: %s\n", r.Name, r.Value, r.Error)
 		}
+		if len(rep.Changes) > 0 && res.Revert == nil {
+			fmt.Fprintf(w, "run ID %s; to undo it: starter tune --revert %s\n", rep.RunID, rep.RunID)
+		}
+	}
+	if len(res.PendingRestart) > 0 {
+		fmt.Fprintf(w, "waiting for a restart: %s\n", strings.Join(res.PendingRestart, ", "))
+	}
+	fmt.Fprintf(w, "\n%s\n", res.Summary)
+	return nil
+}
+
+// tuneRevert starts RevertTuningWorkflow for a tune run, waits for it and
+// prints what was restored.
+func tuneRevert(ctx context.Context, a *app, in workflows.RevertInput, id string, asJSON bool) error {
+	if id == "" {
+		id = timestampID(revertIDPrefix)
+	}
+	run, err := a.start(ctx, id, "congressflow tune revert "+in.RunID, workflows.RevertTuningWorkflow, in)
+	if err != nil {
+		return err
+	}
+	var res workflows.RevertResult
+	if err := run.Get(ctx, &res); err != nil {
+		return fmt.Errorf("RevertTuningWorkflow %s: %w", run.GetID(), err)
+	}
+	if asJSON {
+		return writeJSON(a.stdout, res)
+	}
+	return printRevertResult(a.stdout, res)
+}
+
+// printRevertResult writes the restored settings, the restart and the
+// outcome.
+func printRevertResult(w io.Writer, res workflows.RevertResult) error {
+	if len(res.Revert.Reverted) > 0 {
+		fmt.Fprintf(w, "run %s: restored %d settings\n\n", res.Revert.RunID, len(res.Revert.Reverted))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tRUN SET\tRESTORED\tCONTEXT")
+		for _, c := range res.Revert.Reverted {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, orDash(c.Old), orDash(c.New), c.Context)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if slices.ContainsFunc(res.Revert.Reverted, func(c pgtune.Change) bool { return c.New == revertedByReset }) {
+			fmt.Fprintln(w, "\n"+revertedByReset+": the run's ALTER SYSTEM entry is removed, so postgresql.conf or the default applies")
+		}
+	}
+	if r := res.Restart; r != nil {
+		fmt.Fprintf(w, "restarted with %s: the server started at %s\n", orDash(r.Command), r.StartedAfter.Format(time.RFC3339))
 	}
 	if len(res.PendingRestart) > 0 {
 		fmt.Fprintf(w, "waiting for a restart: %s\n", strings.Join(res.PendingRestart, ", "))
