@@ -26,9 +26,6 @@ func tuneCommand() command {
 	return command{name: "tune", summary: "plan, apply or revert PostgreSQL tuning (--plan-only: recommendation alone, no servers)", run: runTune}
 }
 
-// revertIDPrefix starts the workflow IDs of reverts started here.
-const revertIDPrefix = config.TuneIDPrefix + "revert-"
-
 // revertedByReset is what pgtune.Revert reports as the restored value when
 // it ran ALTER SYSTEM RESET.
 const revertedByReset = "(reset)"
@@ -271,7 +268,7 @@ func printTuneResult(w io.Writer, res workflows.TuneResult) error {
 // prints what was restored.
 func tuneRevert(ctx context.Context, a *app, in workflows.RevertInput, id string, asJSON bool) error {
 	if id == "" {
-		id = timestampID(revertIDPrefix)
+		id = timestampID(config.RevertIDPrefix)
 	}
 	run, err := a.start(ctx, id, "congressflow tune revert "+in.RunID, workflows.RevertTuningWorkflow, in)
 	if err != nil {

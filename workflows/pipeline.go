@@ -199,4 +199,5 @@ type Registry interface {
 func Register(r Registry) {
 	r.RegisterWorkflow(PipelineWorkflow)
 	r.RegisterWorkflow(TuneWorkflow)
+	r.RegisterWorkflow(RevertTuningWorkflow)
 }

@@ -24,6 +24,7 @@ const (
 const (
 	PipelineIDPrefix = "congressflow-pipeline-"
 	TuneIDPrefix     = "congressflow-tune-"
+	RevertIDPrefix   = "congressflow-tune-revert-"
 )
 
 // Signal and query names.
