@@ -182,6 +182,8 @@ func TestPipelineAppliesTuningRestartsAndInstallsPreloadedExtensions(t *testing.
 	require.NotNil(t, res.Tune.Verify)
 	require.Empty(t, res.Tune.PendingRestart, "everything is live after the restart")
 
+	// The test's own pool still holds connections from before the restart.
+	b.pool.Reset()
 	var spl, sb string
 	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT current_setting('shared_preload_libraries'), current_setting('shared_buffers')`).Scan(&spl, &sb))
 	require.Contains(t, spl, "pg_stat_statements")
