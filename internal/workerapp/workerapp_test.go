@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
@@ -19,6 +20,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/devserver"
 	"github.com/opendiscourse/congressflow/internal/pgext"
 	"github.com/opendiscourse/congressflow/internal/pgtest"
@@ -201,6 +203,71 @@ func TestPipelineAppliesTuningRestartsAndInstallsPreloadedExtensions(t *testing.
 	require.Positive(t, changes, "every change is recorded for revert")
 
 	replay(t, b, run.GetID(), run.GetRunID())
+}
+
+// TestTuneSignalPolicyThenRevert covers the operator's path: TuneWorkflow
+// applies and waits for the postgres-restarted signal; the operator
+// restarts the server and signals; the workflow confirms and verifies.
+// RevertTuningWorkflow then puts every setting back. Both histories join
+// the replay fixtures.
+func TestTuneSignalPolicyThenRevert(t *testing.T) {
+	t.Parallel()
+	cluster := pgtest.Start(t)
+	b := setupWith(t, workerapp.Config{DatabaseURL: cluster.URL("postgres"), PGRestartCommand: cluster.RestartCommand()})
+	before := currentSettings(t, b, cluster)
+
+	var in workflows.TuneInput
+	require.NoError(t, json.Unmarshal([]byte(`{"apply":true,"restart_policy":"signal","restart_timeout":"2m","memory":"2GB","cpus":2}`), &in))
+	run, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: "tune-signal", TaskQueue: b.queue}, workflows.TuneWorkflow, in)
+	require.NoError(t, err)
+
+	// Wait until the workflow says it waits, as an operator would with
+	// `temporal workflow query --name progress`.
+	require.Eventually(t, func() bool {
+		v, err := b.client.QueryWorkflow(b.ctx, run.GetID(), run.GetRunID(), config.QueryProgress)
+		var p workflows.TuneProgress
+		return err == nil && v.Get(&p) == nil && p.WaitingForSignal
+	}, time.Minute, 200*time.Millisecond)
+	require.NoError(t, cluster.Restart(b.ctx))
+	require.NoError(t, b.client.SignalWorkflow(b.ctx, run.GetID(), run.GetRunID(), config.SignalPostgresRestarted, nil))
+
+	var res workflows.TuneResult
+	require.NoError(t, run.Get(b.ctx, &res))
+	require.NotNil(t, res.Restart)
+	require.True(t, res.Restart.Restarted)
+	require.NotNil(t, res.Verify)
+	require.Empty(t, res.PendingRestart)
+	require.NotEqual(t, before, currentSettings(t, b, cluster))
+	replay(t, b, run.GetID(), run.GetRunID())
+
+	rev, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: "tune-revert", TaskQueue: b.queue},
+		workflows.RevertTuningWorkflow, workflows.RevertInput{RunID: run.GetRunID(), RestartPolicy: workflows.RestartCommand})
+	require.NoError(t, err)
+	var rr workflows.RevertResult
+	require.NoError(t, rev.Get(b.ctx, &rr))
+	require.Empty(t, rr.PendingRestart)
+	require.Equal(t, before, currentSettings(t, b, cluster), "every setting is back")
+	replay(t, b, rev.GetID(), rev.GetRunID())
+}
+
+// currentSettings reads the settings the tune stage changes, on a fresh
+// connection (the server may have restarted).
+func currentSettings(t *testing.T, b *testBundle, c *pgtest.Cluster) map[string]string {
+	t.Helper()
+	conn, err := pgx.Connect(b.ctx, c.URL("postgres"))
+	require.NoError(t, err)
+	defer conn.Close(b.ctx)
+	rows, err := conn.Query(b.ctx, `SELECT name, setting FROM pg_settings
+WHERE name IN ('shared_buffers', 'max_connections', 'work_mem', 'effective_cache_size', 'shared_preload_libraries', 'checkpoint_timeout')`)
+	require.NoError(t, err)
+	out := map[string]string{}
+	for rows.Next() {
+		var n, v string
+		require.NoError(t, rows.Scan(&n, &v))
+		out[n] = v
+	}
+	require.NoError(t, rows.Err())
+	return out
 }
 
 // TestTuneWorkflowEmptyInputIsADryRun is what
