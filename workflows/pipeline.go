@@ -152,6 +152,7 @@ func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, e
 	for len(progress.Pending) > 0 {
 		stage := progress.Pending[0]
 		progress.Current, progress.Pending = stage, progress.Pending[1:]
+		workflow.SetCurrentDetails(ctx, progress.markdown())
 		logger.Info("pipeline: stage started", "stage", stage)
 		var err error
 		switch stage {
@@ -185,9 +186,26 @@ func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, e
 		result.Stages = append(result.Stages, stage)
 		progress.Done = append(progress.Done, stage)
 		progress.Current = ""
+		workflow.SetCurrentDetails(ctx, progress.markdown())
 		logger.Info("pipeline: stage finished", "stage", stage)
 	}
 	return result, nil
+}
+
+// markdown is the progress as the Web UI shows it in the workflow's
+// current details.
+func (p PipelineProgress) markdown() string {
+	var b strings.Builder
+	for _, s := range p.Done {
+		b.WriteString("- [x] " + s + "\n")
+	}
+	if p.Current != "" {
+		b.WriteString("- [ ] **" + p.Current + "** (running)\n")
+	}
+	for _, s := range p.Pending {
+		b.WriteString("- [ ] " + s + "\n")
+	}
+	return b.String()
 }
 
 // Registry is where workflows are registered: a worker or a replayer.
