@@ -66,7 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 	)
 	fs.StringVar(&cfg.TaskQueue, "task-queue", env(config.EnvTaskQueue, config.DefaultTaskQueue), "task queue to poll (env CONGRESSFLOW_TASK_QUEUE)")
-	fs.StringVar(&cfg.DatabaseURL, "database-url", getenv(config.EnvDatabase), "PostgreSQL URL (env DATABASE_URL; empty: the libpq PG* variables)")
+	// No default shown for the URL: usage text would print its password.
+	fs.StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL (env DATABASE_URL; empty: the libpq PG* variables)")
 	fs.StringVar(&cfg.PGHostMemory, "pg-host-memory", getenv("PG_HOST_MEMORY"), "database host memory such as 16GB, for tuning a server on another host (env PG_HOST_MEMORY)")
 	fs.BoolVar(&cfg.ResourceTuner, "resource-tuner", env("WORKER_RESOURCE_TUNER", "") == "true", "size activity slots by memory/CPU use, bounded by the plan (env WORKER_RESOURCE_TUNER=true)")
 	for _, o := range intOverrides {
@@ -84,6 +85,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 				return err
 			}
 		}
+	}
+	if !set["database-url"] {
+		cfg.DatabaseURL = getenv(config.EnvDatabase)
 	}
 	cfg.ProbePaths = splitList(*probePaths, ",")
 	cfg.PGRestartCommand = strings.Fields(*restartCmd)

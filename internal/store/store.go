@@ -31,8 +31,9 @@ type PoolConfig struct {
 	URL string
 	// ApplicationName is reported in pg_stat_activity. Default "congressflow".
 	ApplicationName string
-	// MinConns and MaxConns bound the pool. Zero keeps pgxpool's value (from
-	// pool_min_conns/pool_max_conns in the URL, else its defaults).
+	// MinConns and MaxConns bound the pool. pool_min_conns/pool_max_conns in
+	// the URL win over them (an operator's explicit choice); zero keeps
+	// pgxpool's value.
 	MinConns, MaxConns int32
 	// StatementTimeout is set for every session unless the URL sets one.
 	// Default 5 minutes: long enough for a large upsert, short enough that a
@@ -63,10 +64,10 @@ func Open(ctx context.Context, cfg PoolConfig) (*pgxpool.Pool, error) {
 	if pc.ConnConfig.ConnectTimeout == 0 {
 		pc.ConnConfig.ConnectTimeout = orDefault(cfg.ConnectTimeout, 10*time.Second)
 	}
-	if cfg.MaxConns > 0 {
+	if cfg.MaxConns > 0 && !strings.Contains(cfg.URL, "pool_max_conns") {
 		pc.MaxConns = cfg.MaxConns
 	}
-	if cfg.MinConns > 0 {
+	if cfg.MinConns > 0 && !strings.Contains(cfg.URL, "pool_min_conns") {
 		pc.MinConns = min(cfg.MinConns, pc.MaxConns)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)

@@ -108,3 +108,18 @@ func TestOpenErrorsNameTheFixAndHideThePassword(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenURLPoolSizeWinsOverComputed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.Database(t) + "&pool_max_conns=3"
+	pool, err := store.Open(ctx, store.PoolConfig{URL: url, MaxConns: 9, MinConns: 1})
+	require.NoError(t, err)
+	defer pool.Close()
+	require.Equal(t, int32(3), pool.Config().MaxConns)
+
+	pool2, err := store.Open(ctx, store.PoolConfig{URL: pgtest.Database(t), MaxConns: 9})
+	require.NoError(t, err)
+	defer pool2.Close()
+	require.Equal(t, int32(9), pool2.Config().MaxConns)
+}

@@ -6,13 +6,11 @@ package workerapp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
@@ -113,22 +111,17 @@ func probeAndSize(ctx context.Context, cfg Config, prober *sysprobe.Prober) (pla
 	return plan, profile, dbErr, nil
 }
 
-// dbBudget reads max_connections over a single short-lived connection, so
-// the pool can be sized before it is built.
+// dbBudget reads max_connections through a one-connection pool, so the
+// real pool can be sized before it is built. It parses and reports errors
+// exactly as the real pool does (pool_* URL keys, one-line messages without
+// the password).
 func dbBudget(ctx context.Context, url string) (maxConns, reserved int, err error) {
-	cfg, err := pgx.ParseConfig(url)
+	pool, err := store.Open(ctx, store.PoolConfig{URL: url, MaxConns: 1, MinConns: 1})
 	if err != nil {
-		return 0, 0, errors.New("parse DATABASE_URL: invalid connection string")
+		return 0, 0, err
 	}
-	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > 5*time.Second {
-		cfg.ConnectTimeout = 5 * time.Second
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return 0, 0, fmt.Errorf("connect to PostgreSQL at %s: %w", store.Describe(cfg), err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	return store.MaxConnections(ctx, conn)
+	defer pool.Close()
+	return store.MaxConnections(ctx, pool)
 }
 
 // Validate checks the configuration a worker cannot start with, naming the
@@ -157,9 +150,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	if dbErr != nil {
-		// The pool below would fail the same way; say it once, clearly.
-		_, err := store.Open(ctx, store.PoolConfig{URL: cfg.DatabaseURL})
-		return err
+		// The worker cannot work without its database: the pool would fail
+		// the same way.
+		return dbErr
 	}
 	logger.InfoContext(ctx, "worker: host probed", "summary", profile.Summary())
 	for _, r := range plan.Rows() {
