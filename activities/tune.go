@@ -222,13 +222,16 @@ func (t *Tuning) RestartPostgres(ctx context.Context, in RestartInput) (RestartR
 		res.Restarted, res.StartedAfter = true, now
 		return res, nil
 	}
-	out, err := t.runRestartCommand(ctx, cmpDuration(in.Wait, DefaultRestartWait))
+	// One bound for the command and the wait after it, so the step fits
+	// the activity's StartToClose (the wait plus a margin).
+	deadline := time.Now().Add(cmpDuration(in.Wait, DefaultRestartWait))
+	out, err := t.runRestartCommand(ctx, time.Until(deadline))
 	res.Output = out
 	if err != nil {
 		return res, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeRestartFailed, nil)
 	}
 	activity.GetLogger(ctx).Info("tune: restart command finished", "command", res.Command)
-	after, err := t.waitForRestart(ctx, in.Before, cmpDuration(in.Wait, DefaultRestartWait))
+	after, err := t.waitForRestart(ctx, in.Before, max(time.Until(deadline), pollInterval))
 	if err != nil {
 		return res, err
 	}
@@ -260,12 +263,17 @@ func (t *Tuning) runRestartCommand(ctx context.Context, bound time.Duration) (st
 	}()
 	tick := time.NewTicker(restartHeartbeat)
 	defer tick.Stop()
+	beat, ended := tick.C, ctx.Done()
 	for {
 		select {
 		case r := <-done:
 			return r.out, r.err
-		case <-tick.C:
+		case <-beat:
 			activity.RecordHeartbeat(ctx, "restart command running")
+		case <-ended:
+			// The attempt is over (cancelled or timed out), but the command
+			// still runs to its end under its own bound; stop heartbeating.
+			beat, ended = nil, nil
 		}
 	}
 }

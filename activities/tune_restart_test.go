@@ -2,6 +2,9 @@ package activities_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,5 +52,37 @@ func TestRestartPostgresHeartbeatsWhileASlowCommandRuns(t *testing.T) {
 	require.True(t, res.Restarted)
 	require.True(t, res.StartedAfter.After(before))
 	require.GreaterOrEqual(t, beats.Load(), int32(1), "heartbeats while the command ran")
+	require.True(t, c.Running())
+}
+
+// TestRestartPostgresCommandWithoutLogFile: `pg_ctl restart` without -l
+// leaves the new postmaster holding the command's output; the activity
+// must still return once pg_ctl has, not when the server stops.
+func TestRestartPostgresCommandWithoutLogFile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := pgtest.Start(t)
+	pool, err := store.Open(ctx, store.PoolConfig{URL: c.URL("postgres")})
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	require.NoError(t, err)
+	var before time.Time
+	require.NoError(t, conn.QueryRow(ctx, `SELECT pg_postmaster_start_time()`).Scan(&before))
+	require.NoError(t, conn.Close(ctx))
+
+	cmd := []string{filepath.Join(c.BinDir(), "pg_ctl"), "restart", "-D", c.DataDir(), "-m", "fast", "-w", "-o", "-p " + strconv.Itoa(c.Port)}
+	if os.Geteuid() == 0 {
+		cmd = append([]string{"runuser", "-u", "postgres", "--"}, cmd...)
+	}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.SetTestTimeout(90 * time.Second)
+	env.RegisterActivity(&activities.Tuning{Pool: pool, RestartCommand: cmd})
+	v, err := env.ExecuteActivity((&activities.Tuning{}).RestartPostgres, activities.RestartInput{Before: before, Wait: time.Minute})
+	require.NoError(t, err)
+	var res activities.RestartResult
+	require.NoError(t, v.Get(&res))
+	require.True(t, res.Restarted)
 	require.True(t, c.Running())
 }

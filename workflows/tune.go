@@ -136,16 +136,25 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 		return res, temporal.NewNonRetryableApplicationError(msg, activities.ErrTypeInvalidInput, nil)
 	}
 	timeout := in.restartTimeout()
-	applyCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Minute, RetryPolicy: withAttempts(retry, 3)})
+	// The steps that change the server wait for their activity to end even
+	// when the workflow is cancelled: the compensation must not revert
+	// while an apply or a restart is still under way.
+	applyCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 5 * time.Minute,
+		RetryPolicy:         withAttempts(retry, 3),
+		WaitForCancellation: true,
+	})
 	restartCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timeout + 2*time.Minute,
 		HeartbeatTimeout:    30 * time.Second,
 		RetryPolicy:         withAttempts(retry, 2),
+		WaitForCancellation: true,
 	})
 	confirmCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: activities.DefaultConfirmWait + time.Minute,
 		HeartbeatTimeout:    30 * time.Second,
 		RetryPolicy:         withAttempts(retry, 2),
+		WaitForCancellation: true,
 	})
 	logger := workflow.GetLogger(ctx)
 	progress := TuneProgress{Step: "plan"}
@@ -241,6 +250,10 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 				"timeout", timeout.String(), "pending_restart", strings.Join(rep.PendingRestart, ","))
 			got := waitForSignal(ctx, config.SignalPostgresRestarted, timeout)
 			progress.WaitingForSignal = false
+			if err := ctx.Err(); err != nil {
+				// Cancelled while waiting: say so (the compensation reverts).
+				return res, fmt.Errorf("restart: cancelled while waiting for the %s signal: %w", config.SignalPostgresRestarted, err)
+			}
 			if !got {
 				return res, temporal.NewNonRetryableApplicationError(
 					fmt.Sprintf("restart: no %s signal within %s; %s still wait for a restart", config.SignalPostgresRestarted, timeout, strings.Join(rep.PendingRestart, ", ")),

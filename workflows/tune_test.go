@@ -304,3 +304,22 @@ func TestTuneInputJSON(t *testing.T) {
 	require.NoError(t, env.GetWorkflowError())
 	env.AssertExpectations(t)
 }
+
+// TestTuneWorkflowCancelledWhileWaitingForTheSignalReverts: cancelling the
+// workflow while it waits for the operator ends it as cancelled, not as a
+// missed signal, and the compensation still reverts the run.
+func TestTuneWorkflowCancelledWhileWaitingForTheSignalReverts(t *testing.T) {
+	t.Parallel()
+	env := newTuneEnv(t)
+	in := workflows.TuneInput{Apply: true, RestartPolicy: workflows.RestartSignal, RestartTimeout: "1h"}
+	env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(tunePlan, nil).Once()
+	env.OnActivity(tuning.ApplyTuning, mock.Anything, mock.Anything).Return(tuneApplied, nil).Once()
+	env.OnActivity(tuning.RevertTuning, mock.Anything, activities.RevertTuningInput{RunID: "default-test-run-id"}).Return(tuneReverted, nil).Once()
+	env.RegisterDelayedCallback(env.CancelWorkflow, 10*time.Minute)
+
+	_, err := runTuneWorkflow(t, env, in)
+	require.ErrorContains(t, err, "cancelled while waiting for the postgres-restarted signal")
+	require.NotContains(t, err.Error(), "no postgres-restarted signal within")
+	env.AssertExpectations(t)
+	env.AssertActivityNotCalled(t, "ConfirmRestart", mock.Anything, mock.Anything)
+}
