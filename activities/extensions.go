@@ -102,8 +102,6 @@ func (x *Extensions) InstallExtensions(ctx context.Context, in InstallExtensions
 	if err != nil {
 		return InstallExtensionsResult{}, err
 	}
-	defer release()
-
 	rep, err := x.Catalog.Install(ctx, db, pgext.InstallOptions{
 		Profile:   in.Profile,
 		Names:     in.Names,
@@ -111,6 +109,9 @@ func (x *Extensions) InstallExtensions(ctx context.Context, in InstallExtensions
 		Logger:    logger,
 		OnResult:  func(r pgext.Result) { activity.RecordHeartbeat(ctx, r.Name) },
 	})
+	// Give the connection back before recording: with a one-connection
+	// pool, recording would otherwise wait for it forever.
+	release()
 	if err != nil {
 		return InstallExtensionsResult{}, classifyExtensionsErr("install extensions", err)
 	}

@@ -317,7 +317,10 @@ func (o ApplyOptions) logger() *slog.Logger {
 // server still refuses (a check the catalog cannot show, such as
 // max_connections plus the worker counts exceeding the server's limit)
 // stops it: it reverts what the run changed so far and returns a
-// [SettingError] saying so; so does a value the reload rejects.
+// [SettingError] saying so; so does a value the reload rejects, and so does
+// any other failure after the first change (a statement, the bookkeeping,
+// the reload). Should the revert itself fail (the server went away), both
+// errors are returned and the run's records allow a later [Revert].
 //
 // It stops before changing anything when allow_alter_system is off
 // ([ErrAlterSystemDisabled]) or the role lacks the privileges
@@ -356,6 +359,13 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 	if !st.FileSettingsReadable {
 		return rep, fmt.Errorf("%w: pg_file_settings is not readable, so old values cannot be recorded (connect as a superuser)", ErrNotPermitted)
 	}
+	// The plan comes from PlanFor, but Apply is the last line before
+	// ALTER SYSTEM: only allow-listed names and valid values get there.
+	for _, it := range todo {
+		if err := ValidateValue(it.Name, it.Value, 0); err != nil {
+			return rep, &SettingError{Name: it.Name, Value: it.Value, Field: it.Field, Problem: err.Error()}
+		}
+	}
 	if err := checkValues(todo, st); err != nil {
 		return rep, fmt.Errorf("the server would refuse the plan, so nothing is applied: %w", err)
 	}
@@ -372,7 +382,7 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 			NewValue: it.Value, Context: string(it.Context), Source: string(it.Source),
 		})
 		if err != nil {
-			return rep, fmt.Errorf("record change of %s: %w", it.Name, err)
+			return rep, undo(ctx, db, opts, fmt.Errorf("record change of %s: %w", it.Name, err))
 		}
 		stmt := AlterStatement(it.Name, it.Value)
 		if err := alterSystem(ctx, db, it.Name, stmt); err != nil {
@@ -392,12 +402,12 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 			}
 			terr := store.Translate(err)
 			if errors.Is(terr, store.ErrPermission) {
-				return rep, fmt.Errorf("%s: %w: %w", stmt, ErrNotPermitted, terr)
+				return rep, undo(ctx, db, opts, fmt.Errorf("%s: %w: %w", stmt, ErrNotPermitted, terr))
 			}
-			return rep, fmt.Errorf("%s: %w", stmt, terr)
+			return rep, undo(ctx, db, opts, fmt.Errorf("%s: %w", stmt, terr))
 		}
 		if err := store.SetTuningChangeStatus(ctx, db, row.ID, store.TuningApplied, ""); err != nil {
-			return rep, err
+			return rep, undo(ctx, db, opts, err)
 		}
 		log.InfoContext(ctx, "tune: setting changed", slog.String("guc", it.Name), slog.String("old", cur.Display),
 			slog.String("new", it.Value), slog.String("context", string(it.Context)))
@@ -405,11 +415,11 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 		applied = append(applied, it)
 	}
 	if err := reload(ctx, db, opts.SettleTimeout); err != nil {
-		return rep, err
+		return rep, undo(ctx, db, opts, err)
 	}
 	vr, st, err := check(ctx, db, Plan{Items: applied}, false)
 	if err != nil {
-		return rep, err
+		return rep, undo(ctx, db, opts, err)
 	}
 	if len(vr.Rejected) > 0 {
 		rep.Rejected = vr.Rejected
@@ -435,13 +445,14 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 	return rep, nil
 }
 
-// undo reverts what the run changed after the server refused a value, and
-// returns cause with what the revert did. Should the revert fail too, both
+// undo reverts what the run changed after a failure (the server refused a
+// value, a statement or the reload failed), and returns cause with what the
+// revert did. Should the revert fail too, both
 // errors are returned; the run's records still allow a later [Revert].
-func undo(ctx context.Context, db store.DBTX, opts ApplyOptions, cause *SettingError) error {
+func undo(ctx context.Context, db store.DBTX, opts ApplyOptions, cause error) error {
 	rr, err := Revert(ctx, db, opts.RunID, opts)
 	if err != nil {
-		return errors.Join(cause, fmt.Errorf("revert run %s after the refusal: %w", opts.RunID, err))
+		return errors.Join(cause, fmt.Errorf("revert run %s after the failure: %w", opts.RunID, err))
 	}
 	return fmt.Errorf("%w; stopped there and reverted the %d settings run %s had changed, so none of the plan stays applied",
 		cause, len(rr.Reverted), opts.RunID)

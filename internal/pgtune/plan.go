@@ -570,6 +570,10 @@ type VerifyReport struct {
 	Rejected []Rejection `json:"rejected,omitempty"`
 	// Mismatches are settings that should be live and are not.
 	Mismatches []Mismatch `json:"mismatches,omitempty"`
+	// Overridden settings are live server-wide (and counted in Live), but a
+	// per-role, per-database or session value hides them from the session
+	// that checked.
+	Overridden []Mismatch `json:"overridden,omitempty"`
 }
 
 // Rejection is a setting the server refused.
@@ -585,6 +589,23 @@ type Mismatch struct {
 	Want string `json:"want"`
 	Got  string `json:"got"`
 	Why  string `json:"why"`
+}
+
+// sessionSource reports whether a pg_settings.source is a value set for
+// the role, the database or the session rather than server-wide.
+func sessionSource(source string) bool {
+	switch source {
+	case "user", "database", "database user", "client", "session":
+		return true
+	}
+	return false
+}
+
+// sameConfigured reports whether the configuration files set the planned
+// value.
+func sameConfigured(it Item, cur Current) bool {
+	same, err := sameValue(allowList[it.Name], it.Value, cur.Configured, cur.Unit)
+	return err == nil && same
 }
 
 // Check compares the plan's changed and kept settings with the server's
@@ -616,6 +637,12 @@ func Check(p Plan, st ServerState, restarted bool) VerifyReport {
 			switch {
 			case err != nil:
 				r.Mismatches = append(r.Mismatches, Mismatch{Name: it.Name, Want: it.Value, Got: cur.Display, Why: err.Error()})
+			case !same && sessionSource(cur.Source) && cur.HasConfigured && cur.ConfiguredError == "" && sameConfigured(it, cur):
+				// The server-wide value is right; ALTER ROLE/DATABASE ... SET
+				// (or the session) overrides it where this session runs.
+				r.Live = append(r.Live, it.Name)
+				r.Overridden = append(r.Overridden, Mismatch{Name: it.Name, Want: it.Value, Got: cur.Display,
+					Why: "live server-wide; set by " + cur.Source + " for this role or database"})
 			case !same:
 				why := "the running value differs"
 				if cur.Source != "" && cur.Source != "configuration file" {

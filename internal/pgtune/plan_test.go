@@ -207,6 +207,7 @@ func TestCheck(t *testing.T) {
 		{Setting: Setting{Name: "checkpoint_timeout", Value: "15min"}, Action: ActionKeep},
 		{Setting: Setting{Name: "random_page_cost", Value: "1.1"}, Action: ActionChange},
 		{Setting: Setting{Name: "io_method", Value: "io_uring"}, Action: ActionSkip},
+		{Setting: Setting{Name: "effective_io_concurrency", Value: "200"}, Action: ActionChange},
 	}}
 	st := state(
 		Current{Name: "work_mem", Setting: "65536", Unit: "kB", Display: "64MB"},
@@ -214,9 +215,12 @@ func TestCheck(t *testing.T) {
 		Current{Name: "wal_compression", Setting: "off", Display: "off", Configured: "lz4", HasConfigured: true, ConfiguredError: `invalid value for parameter "wal_compression": "lz4"`},
 		Current{Name: "checkpoint_timeout", Setting: "900", Unit: "s", Display: "15min"},
 		Current{Name: "random_page_cost", Setting: "4", Display: "4", Source: "database"},
+		// Right in the files; ALTER ROLE ... SET hides it from this session.
+		Current{Name: "effective_io_concurrency", Setting: "1", Display: "1", Source: "user", Configured: "200", HasConfigured: true},
 	)
 	got := Check(p, st, false)
-	require.Equal(t, []string{"work_mem", "checkpoint_timeout"}, got.Live)
+	require.Equal(t, []string{"work_mem", "checkpoint_timeout", "effective_io_concurrency"}, got.Live)
+	require.Equal(t, []Mismatch{{Name: "effective_io_concurrency", Want: "200", Got: "1", Why: "live server-wide; set by user for this role or database"}}, got.Overridden)
 	require.Equal(t, []string{"shared_buffers"}, got.PendingRestart)
 	require.Equal(t, []Rejection{{Name: "wal_compression", Value: "lz4", Error: `invalid value for parameter "wal_compression": "lz4"`}}, got.Rejected)
 	require.Equal(t, []Mismatch{{Name: "random_page_cost", Want: "1.1", Got: "4", Why: "the running value differs (set by database)"}}, got.Mismatches)
