@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -102,13 +103,33 @@ func probeAndSize(ctx context.Context, cfg Config, prober *sysprobe.Prober) (pla
 	}
 	in := sizing.InputsFromProfile(profile)
 	in.APIRequestsPerHour = cfg.APIRequestsPerHour
-	in.Overrides = cfg.Sizing
+	in.Overrides = urlPoolOverrides(cfg.DatabaseURL, cfg.Sizing)
 	in.DBMaxConnections, in.DBReservedConnections, dbErr = dbBudget(ctx, cfg.DatabaseURL)
 	plan, err = sizing.Compute(in)
 	if err != nil {
 		return plan, profile, dbErr, fmt.Errorf("size worker: %w", err)
 	}
 	return plan, profile, dbErr, nil
+}
+
+// urlPoolOverrides treats pool_max_conns/pool_min_conns in the database URL
+// as overrides (the pool honours them, see store.Open), so the sizing table
+// shows the pool the worker really gets. Flag and env overrides win.
+func urlPoolOverrides(url string, o sizing.Overrides) sizing.Overrides {
+	if !strings.Contains(url, "pool_m") {
+		return o
+	}
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return o
+	}
+	if o.PoolMaxConns == 0 && strings.Contains(url, "pool_max_conns") {
+		o.PoolMaxConns = int(pc.MaxConns)
+	}
+	if o.PoolMinConns == 0 && strings.Contains(url, "pool_min_conns") {
+		o.PoolMinConns = int(pc.MinConns)
+	}
+	return o
 }
 
 // dbBudget reads max_connections through a one-connection pool, so the
