@@ -36,7 +36,7 @@ KEEP       ?= 1
 #   make run INPUT='{"tune":{"apply":true,"restart_policy":"command"}}'
 INPUT      ?= {}
 export INPUT
-TEST_FLAGS ?= -count=1 -timeout 20m
+TEST_FLAGS ?= -race -count=1 -timeout 20m
 
 .PHONY: help
 help:
