@@ -272,7 +272,7 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 	progress.Step = "verify"
 	var vr pgtune.VerifyReport
 	if err := workflow.ExecuteActivity(ctx, a.VerifyTuning, activities.VerifyTuningInput{
-		Plan: withoutRejected(p, rep.Rejected), Restarted: restarted,
+		Plan: p, Restarted: restarted,
 	}).Get(ctx, &vr); err != nil {
 		return res, fmt.Errorf("verify: %w", err)
 	}
@@ -310,20 +310,6 @@ func waitForSignal(ctx workflow.Context, name string, timeout time.Duration) boo
 	return got
 }
 
-// withoutRejected marks the settings the server refused as skipped, so
-// verification does not expect them.
-func withoutRejected(p pgtune.Plan, rejected []pgtune.Rejection) pgtune.Plan {
-	out := p
-	out.Items = slices.Clone(p.Items)
-	for i, it := range out.Items {
-		if slices.ContainsFunc(rejected, func(r pgtune.Rejection) bool { return r.Name == it.Name }) {
-			out.Items[i].Action = pgtune.ActionSkip
-			out.Items[i].Note = "rejected by the server"
-		}
-	}
-	return out
-}
-
 func summarize(rep pgtune.ApplyReport, vr pgtune.VerifyReport, restarted bool) string {
 	s := rep.Message
 	if restarted {
@@ -334,13 +320,6 @@ func summarize(rep pgtune.ApplyReport, vr pgtune.VerifyReport, restarted bool) s
 	if len(vr.PendingRestart) > 0 {
 		s += fmt.Sprintf("; %d settings wait for a restart (%s): restart PostgreSQL, or use restart_policy signal or command",
 			len(vr.PendingRestart), strings.Join(vr.PendingRestart, ", "))
-	}
-	if len(rep.Rejected) > 0 {
-		names := make([]string, len(rep.Rejected))
-		for i, r := range rep.Rejected {
-			names[i] = r.Name
-		}
-		s += "; rejected by the server: " + strings.Join(names, ", ")
 	}
 	return s
 }

@@ -268,28 +268,6 @@ func TestTuneWorkflowNothingToChangeOrBlocked(t *testing.T) {
 	env.AssertActivityNotCalled(t, "RevertTuning", mock.Anything, mock.Anything)
 }
 
-// TestTuneWorkflowDoesNotVerifyRejectedSettings: a setting the server
-// refused is reported, not expected to be live.
-func TestTuneWorkflowDoesNotVerifyRejectedSettings(t *testing.T) {
-	t.Parallel()
-	env := newTuneEnv(t)
-	rep := tuneApplied
-	rep.Changes = rep.Changes[1:]
-	rep.PendingRestart = nil
-	rep.Rejected = []pgtune.Rejection{{Name: "shared_buffers", Value: "512MB", Error: "invalid value"}}
-	env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(tunePlan, nil).Once()
-	env.OnActivity(tuning.ApplyTuning, mock.Anything, mock.Anything).Return(rep, nil).Once()
-	env.OnActivity(tuning.VerifyTuning, mock.Anything, mock.MatchedBy(func(in activities.VerifyTuningInput) bool {
-		it, _ := in.Plan.Get("shared_buffers")
-		return it.Action == pgtune.ActionSkip && !in.Restarted
-	})).Return(pgtune.VerifyReport{Live: []string{"checkpoint_timeout"}}, nil).Once()
-
-	res, err := runTuneWorkflow(t, env, workflows.TuneInput{Apply: true, RestartPolicy: workflows.RestartCommand})
-	require.NoError(t, err)
-	require.Contains(t, res.Summary, "rejected by the server: shared_buffers")
-	env.AssertActivityNotCalled(t, "RestartPostgres", mock.Anything, mock.Anything)
-}
-
 // TestTuneInputJSON: the request's fields sit at the top level of the
 // workflow input, as `temporal workflow start --input` writes them.
 func TestTuneInputJSON(t *testing.T) {
