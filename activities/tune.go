@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -224,7 +225,7 @@ func (t *Tuning) RestartPostgres(ctx context.Context, in RestartInput) (RestartR
 	}
 	// One bound for the command and the wait after it, so the step fits
 	// the activity's StartToClose (the wait plus a margin).
-	deadline := time.Now().Add(cmpDuration(in.Wait, DefaultRestartWait))
+	deadline := time.Now().Add(cmp.Or(in.Wait, DefaultRestartWait))
 	out, err := t.runRestartCommand(ctx, time.Until(deadline))
 	res.Output = out
 	if err != nil {
@@ -283,7 +284,7 @@ func (t *Tuning) runRestartCommand(ctx context.Context, bound time.Duration) (st
 // operator said they restarted it.
 func (t *Tuning) ConfirmRestart(ctx context.Context, in RestartInput) (RestartResult, error) {
 	res := RestartResult{StartedBefore: in.Before}
-	after, err := t.waitForRestart(ctx, in.Before, cmpDuration(in.Wait, DefaultConfirmWait))
+	after, err := t.waitForRestart(ctx, in.Before, cmp.Or(in.Wait, DefaultConfirmWait))
 	if err != nil {
 		return res, err
 	}
@@ -543,13 +544,6 @@ func classifyTune(err error) error {
 	default:
 		return classifyDB(err)
 	}
-}
-
-func cmpDuration(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
 }
 
 // sleep waits d or until ctx is done.

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -85,8 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		stderr:    stderr,
 		logger:    logger,
 		getenv:    getenv,
-		taskQueue: orDefault(getenv(config.EnvTaskQueue), config.DefaultTaskQueue),
-		webUI:     strings.TrimRight(orDefault(getenv(config.EnvWebUI), config.DefaultWebUI), "/"),
+		taskQueue: cmp.Or(getenv(config.EnvTaskQueue), config.DefaultTaskQueue),
+		webUI:     strings.TrimRight(cmp.Or(getenv(config.EnvWebUI), config.DefaultWebUI), "/"),
 	}
 	defer a.close()
 	for _, c := range cmds {
@@ -120,10 +121,10 @@ func (a *app) dial(ctx context.Context) (client.Client, error) {
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %s (start it with `temporal server start-dev` or set TEMPORAL_ADDRESS)",
-			orDefault(opts.HostPort, client.DefaultHostPort), oneLine(err))
+			cmp.Or(opts.HostPort, client.DefaultHostPort), oneLine(err))
 	}
 	a.client = c
-	a.namespace = orDefault(opts.Namespace, client.DefaultNamespace)
+	a.namespace = cmp.Or(opts.Namespace, client.DefaultNamespace)
 	return c, nil
 }
 
@@ -135,7 +136,7 @@ func (a *app) close() {
 
 // workflowURL links a workflow execution in the Temporal Web UI.
 func (a *app) workflowURL(workflowID, runID string) string {
-	return fmt.Sprintf("%s/namespaces/%s/workflows/%s/%s/history", a.webUI, orDefault(a.namespace, client.DefaultNamespace), workflowID, runID)
+	return fmt.Sprintf("%s/namespaces/%s/workflows/%s/%s/history", a.webUI, cmp.Or(a.namespace, client.DefaultNamespace), workflowID, runID)
 }
 
 // start starts a workflow on the task queue and logs where to follow it.
@@ -163,13 +164,6 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 func oneLine(err error) string {

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -106,7 +107,7 @@ func RevertTuningWorkflow(ctx workflow.Context, in RevertInput) (RevertResult, e
 	if len(waiting) == 0 {
 		return res, nil
 	}
-	if cmpOrString(in.RestartPolicy, RestartNever) != RestartCommand {
+	if cmp.Or(in.RestartPolicy, RestartNever) != RestartCommand {
 		res.Summary += fmt.Sprintf("; %s go back only at a restart: restart PostgreSQL, or revert with restart_policy command", strings.Join(waiting, ", "))
 		return res, nil
 	}

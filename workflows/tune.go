@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -68,7 +69,7 @@ func (in TuneInput) Validate() error {
 	return joinInputErrors(errs...)
 }
 
-func (in TuneInput) policy() string { return cmpOrString(in.RestartPolicy, RestartNever) }
+func (in TuneInput) policy() string { return cmp.Or(in.RestartPolicy, RestartNever) }
 
 func (in TuneInput) restartTimeout() time.Duration {
 	if d, err := time.ParseDuration(in.RestartTimeout); err == nil && d > 0 {
@@ -328,11 +329,4 @@ func withAttempts(p *temporal.RetryPolicy, n int32) *temporal.RetryPolicy {
 	c := *p
 	c.MaximumAttempts = n
 	return &c
-}
-
-func cmpOrString(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

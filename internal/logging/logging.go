@@ -3,6 +3,7 @@
 package logging
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,12 +27,12 @@ type Options struct {
 // New returns a logger writing to w.
 func New(w io.Writer, opts Options) (*slog.Logger, error) {
 	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(cmpOr(opts.Level, "info"))); err != nil {
+	if err := lvl.UnmarshalText([]byte(cmp.Or(opts.Level, "info"))); err != nil {
 		return nil, fmt.Errorf("LOG_LEVEL %q: use debug, info, warn or error", opts.Level)
 	}
 	f, ok := w.(*os.File)
 	tty := ok && term.IsTerminal(int(f.Fd()))
-	format := strings.ToLower(cmpOr(opts.Format, "auto"))
+	format := strings.ToLower(cmp.Or(opts.Format, "auto"))
 	if format == "auto" {
 		format = "json"
 		if tty {
@@ -46,11 +47,4 @@ func New(w io.Writer, opts Options) (*slog.Logger, error) {
 	default:
 		return nil, fmt.Errorf("LOG_FORMAT %q: use text, json or auto", opts.Format)
 	}
-}
-
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

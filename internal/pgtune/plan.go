@@ -1,6 +1,7 @@
 package pgtune
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -387,7 +388,7 @@ func sameValue(sp spec, want, have, gucUnit string) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		h, err := parseQuantity(have, sp.kind, cmpOr(gucUnit, sp.unit))
+		h, err := parseQuantity(have, sp.kind, cmp.Or(gucUnit, sp.unit))
 		if err != nil {
 			return false, err
 		}
@@ -516,13 +517,6 @@ func normalBool(v string) string {
 	default:
 		return "off"
 	}
-}
-
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // AlterStatement renders ALTER SYSTEM SET for an allow-listed setting. The

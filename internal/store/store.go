@@ -3,6 +3,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,16 +54,16 @@ func Open(ctx context.Context, cfg PoolConfig) (*pgxpool.Pool, error) {
 	}
 	rp := pc.ConnConfig.RuntimeParams
 	if rp["application_name"] == "" {
-		rp["application_name"] = orDefault(cfg.ApplicationName, "congressflow")
+		rp["application_name"] = cmp.Or(cfg.ApplicationName, "congressflow")
 	}
 	if rp["statement_timeout"] == "" {
-		rp["statement_timeout"] = fmt.Sprint(orDefault(cfg.StatementTimeout, 5*time.Minute).Milliseconds())
+		rp["statement_timeout"] = fmt.Sprint(cmp.Or(cfg.StatementTimeout, 5*time.Minute).Milliseconds())
 	}
 	if rp["idle_in_transaction_session_timeout"] == "" {
 		rp["idle_in_transaction_session_timeout"] = "60000"
 	}
 	if pc.ConnConfig.ConnectTimeout == 0 {
-		pc.ConnConfig.ConnectTimeout = orDefault(cfg.ConnectTimeout, 10*time.Second)
+		pc.ConnConfig.ConnectTimeout = cmp.Or(cfg.ConnectTimeout, 10*time.Second)
 	}
 	if cfg.MaxConns > 0 && !strings.Contains(cfg.URL, "pool_max_conns") {
 		pc.MaxConns = cfg.MaxConns
@@ -124,14 +125,6 @@ func redactParseError(err error) string {
 		return msg
 	}
 	return "invalid connection string"
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // oneLineError keeps a multi-line driver error (pgconn lists every address
