@@ -46,7 +46,7 @@ func runExtensions(ctx context.Context, a *app, args []string) error {
 		return printExtensionCatalog(a.stdout, cat, *pgMajor, *asJSON)
 	}
 
-	in := activities.InstallExtensionsInput{Profile: *profile, Names: splitList(*names), Database: *database, CheckOnly: *check}
+	in := activities.InstallExtensionsInput{Profile: *profile, Names: config.SplitList(*names), Database: *database, CheckOnly: *check}
 	if _, err := cat.Resolve(in.Profile, in.Names, 0); err != nil {
 		return fmt.Errorf("extensions: --%w", err)
 	}

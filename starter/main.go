@@ -24,8 +24,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/contrib/envconfig"
-	tlog "go.temporal.io/sdk/log"
 
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/logging"
@@ -113,18 +111,11 @@ func (a *app) dial(ctx context.Context) (client.Client, error) {
 	if a.client != nil {
 		return a.client, nil
 	}
-	opts, err := envconfig.LoadDefaultClientOptions()
+	c, ns, err := config.DialTemporal(ctx, a.logger)
 	if err != nil {
-		return nil, fmt.Errorf("load Temporal client settings: %w (check TEMPORAL_* variables and the temporal.toml profile)", err)
+		return nil, err
 	}
-	opts.Logger = tlog.NewStructuredLogger(a.logger)
-	c, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("connect to Temporal at %s: %s (start it with `temporal server start-dev` or set TEMPORAL_ADDRESS)",
-			cmp.Or(opts.HostPort, client.DefaultHostPort), oneLine(err))
-	}
-	a.client = c
-	a.namespace = cmp.Or(opts.Namespace, client.DefaultNamespace)
+	a.client, a.namespace = c, ns
 	return c, nil
 }
 
@@ -164,8 +155,4 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
 }

@@ -38,7 +38,7 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	if *stages != "" {
-		in.Stages = splitList(*stages)
+		in.Stages = config.SplitList(*stages)
 	}
 	if err := in.Validate(); err != nil {
 		return err
@@ -92,16 +92,6 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 			return fmt.Errorf("stopped waiting for %s (it keeps running): %w", run.GetID(), ctx.Err())
 		}
 	}
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func orAll(stages []string) []string {

@@ -131,7 +131,7 @@ func runTune(ctx context.Context, a *app, args []string) error {
 	r.SynchronousCommitOff = r.SynchronousCommitOff || *syncOff
 	r.Overrides = append(r.Overrides, sets...)
 	if *extNames != "" {
-		r.ExtensionNames = append(r.ExtensionNames, splitList(*extNames)...)
+		r.ExtensionNames = append(r.ExtensionNames, config.SplitList(*extNames)...)
 	}
 	if err := in.Validate(); err != nil {
 		return fmt.Errorf("tune: %w", err)

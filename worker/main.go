@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if !set["database-url"] {
 		cfg.DatabaseURL = getenv(config.EnvDatabase)
 	}
-	cfg.ProbePaths = splitList(*probePaths, ",")
+	cfg.ProbePaths = config.SplitList(*probePaths)
 	cfg.PGRestartCommand = strings.Fields(*restartCmd)
 
 	logger, err := logging.New(stderr, logging.Options{Level: *logLevel, Format: *logFormat})
@@ -115,14 +115,4 @@ func intSetter(name string, dst *int) func(string) error {
 		*dst = n
 		return nil
 	}
-}
-
-func splitList(s, sep string) []string {
-	var out []string
-	for _, p := range strings.Split(s, sep) {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

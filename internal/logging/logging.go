@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,4 +48,18 @@ func New(w io.Writer, opts Options) (*slog.Logger, error) {
 	default:
 		return nil, fmt.Errorf("LOG_FORMAT %q: use text, json or auto", opts.Format)
 	}
+}
+
+// OneLine puts an error on one line for an operator: multi-line driver
+// errors (pgconn lists every address and TLS mode it tried) become one
+// sentence, and repeated lines are dropped.
+func OneLine(err error) string {
+	var parts []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		line = strings.TrimSuffix(strings.Join(strings.Fields(line), " "), ":")
+		if line != "" && !slices.Contains(parts, line) {
+			parts = append(parts, line)
+		}
+	}
+	return strings.Join(parts, ": ")
 }

@@ -3,6 +3,7 @@ package logging_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -41,6 +42,25 @@ func TestNew(t *testing.T) {
 			} else {
 				require.Contains(t, buf.String(), "slots=3")
 			}
+		})
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, want string
+	}{
+		{name: "already one line", in: "dial tcp: refused", want: "dial tcp: refused"},
+		{name: "pgconn address list with a repeat",
+			in:   "failed to connect to `user=x database=db`:\n\t127.0.0.1:1 (127.0.0.1): dial error: refused\n\t127.0.0.1:1 (127.0.0.1): dial error: refused",
+			want: "failed to connect to `user=x database=db`: 127.0.0.1:1 (127.0.0.1): dial error: refused"},
+		{name: "blank lines and runs of spaces", in: "a   b\n\n  c\t d\n", want: "a b: c d"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tt.want, logging.OneLine(errors.New(tt.in)))
 		})
 	}
 }

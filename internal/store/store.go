@@ -8,13 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/opendiscourse/congressflow/internal/logging"
 )
 
 // DBTX is what both a pool and a transaction offer; queries take it so a
@@ -81,7 +81,7 @@ func Open(ctx context.Context, cfg PoolConfig) (*pgxpool.Pool, error) {
 		pool.Close()
 		return nil, &oneLineError{
 			msg: fmt.Sprintf("connect to PostgreSQL at %s: %s (check DATABASE_URL or the PG* variables, and that the server is running)",
-				Describe(pc.ConnConfig), flatten(err)),
+				Describe(pc.ConnConfig), logging.OneLine(err)),
 			err: Translate(err),
 		}
 	}
@@ -136,16 +136,3 @@ type oneLineError struct {
 
 func (e *oneLineError) Error() string { return e.msg }
 func (e *oneLineError) Unwrap() error { return e.err }
-
-// flatten puts a multi-line error on one line, dropping repeated lines
-// (pgconn reports the same address once per TLS mode it tried).
-func flatten(err error) string {
-	var parts []string
-	for _, line := range strings.Split(err.Error(), "\n") {
-		line = strings.TrimSuffix(strings.Join(strings.Fields(line), " "), ":")
-		if line != "" && !slices.Contains(parts, line) {
-			parts = append(parts, line)
-		}
-	}
-	return strings.Join(parts, ": ")
-}

@@ -14,12 +14,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/contrib/envconfig"
-	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
+	"github.com/opendiscourse/congressflow/internal/logging"
 	"github.com/opendiscourse/congressflow/internal/pgext"
 	"github.com/opendiscourse/congressflow/internal/pgtune"
 	"github.com/opendiscourse/congressflow/internal/sizing"
@@ -197,7 +196,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 	c := cfg.TemporalClient
 	if c == nil {
-		if c, err = Dial(ctx, logger); err != nil {
+		if c, _, err = config.DialTemporal(ctx, logger); err != nil {
 			return err
 		}
 		defer c.Close()
@@ -220,27 +219,6 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	logger.Info("worker: stopped")
 	return nil
-}
-
-// Dial connects to Temporal with the standard environment (TEMPORAL_ADDRESS,
-// TEMPORAL_NAMESPACE, TLS, API key, temporal.toml profile).
-func Dial(ctx context.Context, logger *slog.Logger) (client.Client, error) {
-	opts, err := envconfig.LoadDefaultClientOptions()
-	if err != nil {
-		return nil, fmt.Errorf("load Temporal client settings: %w (check the TEMPORAL_* variables and the temporal.toml profile)", err)
-	}
-	opts.Logger = tlog.NewStructuredLogger(logger)
-	dialCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	c, err := client.DialContext(dialCtx, opts)
-	if err != nil {
-		host := opts.HostPort
-		if host == "" {
-			host = client.DefaultHostPort
-		}
-		return nil, fmt.Errorf("connect to Temporal at %s: %s (start it with `temporal server start-dev` or set TEMPORAL_ADDRESS)", host, oneLine(err))
-	}
-	return c, nil
 }
 
 func workerOptions(plan sizing.Plan, cfg Config, info worker.SysInfoProvider) (worker.Options, error) {
@@ -336,7 +314,7 @@ func Register(w worker.Registry, d Deps) {
 func PrintSizing(w io.Writer, plan sizing.Plan, profile sysprobe.Profile, dbErr error) error {
 	fmt.Fprintf(w, "host: %s\n", profile.Summary())
 	if dbErr != nil {
-		fmt.Fprintf(w, "database: not consulted (%s); pool sized without max_connections\n", oneLine(dbErr))
+		fmt.Fprintf(w, "database: not consulted (%s); pool sized without max_connections\n", logging.OneLine(dbErr))
 	} else {
 		fmt.Fprintf(w, "database: max_connections=%d (reserved %d)\n", plan.Inputs.DBMaxConnections, plan.Inputs.DBReservedConnections)
 	}
@@ -345,22 +323,4 @@ func PrintSizing(w io.Writer, plan sizing.Plan, profile sysprobe.Profile, dbErr 
 	}
 	fmt.Fprintln(w)
 	return plan.WriteTable(w)
-}
-
-func oneLine(err error) string {
-	s := err.Error()
-	out := make([]rune, 0, len(s))
-	space := false
-	for _, r := range s {
-		if r == '\n' || r == '\t' || r == ' ' {
-			if !space {
-				out = append(out, ' ')
-			}
-			space = true
-			continue
-		}
-		space = false
-		out = append(out, r)
-	}
-	return string(out)
 }
