@@ -82,11 +82,7 @@ func TestInstallExtensionsActivity(t *testing.T) {
 		_, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
 		require.NoError(t, err)
 	}
-	pool, err := store.Open(ctx, store.PoolConfig{URL: cluster.URL("ingest")})
-	require.NoError(t, err)
-	defer pool.Close()
-	_, err = store.Migrate(ctx, pool)
-	require.NoError(t, err)
+	pool := pgtest.MigratedPool(t, cluster.URL("ingest"))
 	x := &activities.Extensions{Pool: pool, Logger: extLogger(t)}
 
 	hasExt := func(db, name string) bool {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/pgtest"
-	"github.com/opendiscourse/congressflow/internal/store"
 	"github.com/opendiscourse/congressflow/internal/sysprobe"
 )
 
@@ -25,11 +24,7 @@ func (s staticProber) Probe(context.Context) (sysprobe.Profile, error) { return 
 func TestAnalyzeSystemStoresTheProfileOncePerRun(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, err := store.Open(ctx, store.PoolConfig{URL: pgtest.Database(t)})
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	_, err = store.Migrate(ctx, pool)
-	require.NoError(t, err)
+	pool := pgtest.MigratedPool(t, pgtest.Database(t))
 
 	profile := sysprobe.Profile{
 		CollectedAt: time.Date(2026, 11, 27, 10, 0, 0, 123000, time.UTC),

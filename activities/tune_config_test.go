@@ -1,7 +1,6 @@
 package activities_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -10,7 +9,6 @@ import (
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/pgtest"
 	"github.com/opendiscourse/congressflow/internal/pgtune"
-	"github.com/opendiscourse/congressflow/internal/store"
 )
 
 // TestPlanTuningUsesTheWorkersDatabaseHostConfig covers a server the worker
@@ -19,12 +17,7 @@ import (
 // input still wins over them.
 func TestPlanTuningUsesTheWorkersDatabaseHostConfig(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	pool, err := store.Open(ctx, store.PoolConfig{URL: pgtest.Database(t)})
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	_, err = store.Migrate(ctx, pool)
-	require.NoError(t, err)
+	pool := pgtest.MigratedPool(t, pgtest.Database(t))
 
 	plan := func(tuning *activities.Tuning, req pgtune.Request) (pgtune.Plan, error) {
 		var s testsuite.WorkflowTestSuite
@@ -39,7 +32,7 @@ func TestPlanTuningUsesTheWorkersDatabaseHostConfig(t *testing.T) {
 		return p, nil
 	}
 
-	_, err = plan(&activities.Tuning{Pool: pool}, pgtune.Request{})
+	_, err := plan(&activities.Tuning{Pool: pool}, pgtune.Request{})
 	require.ErrorContains(t, err, "PG_HOST_MEMORY", "the error says how to fix it")
 
 	configured := &activities.Tuning{Pool: pool, DBHostMemory: "8GB", DBHostCPUs: 4}

@@ -17,42 +17,45 @@ import (
 
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/pgtest"
-	"github.com/opendiscourse/congressflow/internal/store"
 )
 
-// TestRestartPostgresHeartbeatsWhileASlowCommandRuns: a restart whose
-// shutdown checkpoint takes a while must keep heartbeating, or Temporal
-// would time the attempt out and start a second restart beside it.
-func TestRestartPostgresHeartbeatsWhileASlowCommandRuns(t *testing.T) {
-	t.Parallel()
+// runRestart runs RestartPostgres with argv against cluster c, calling
+// beat on every heartbeat, and checks that the server came back restarted.
+func runRestart(t *testing.T, c *pgtest.Cluster, argv []string, beat func()) {
+	t.Helper()
 	ctx := context.Background()
-	c := pgtest.Start(t)
-	pool, err := store.Open(ctx, store.PoolConfig{URL: c.URL("postgres")})
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-
+	pool := pgtest.MigratedPool(t, c.URL("postgres"))
 	conn, err := pgx.Connect(ctx, c.URL("postgres"))
 	require.NoError(t, err)
 	var before time.Time
 	require.NoError(t, conn.QueryRow(ctx, `SELECT pg_postmaster_start_time()`).Scan(&before))
 	require.NoError(t, conn.Close(ctx))
 
-	// Six seconds of "checkpoint" before the real restart.
-	slow := append([]string{"sh", "-c", `sleep 6 && exec "$0" "$@"`}, c.RestartCommand()...)
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
-	var beats atomic.Int32
-	env.SetOnActivityHeartbeatListener(func(*activity.Info, converter.EncodedValues) { beats.Add(1) })
-	env.RegisterActivity(&activities.Tuning{Pool: pool, RestartCommand: slow})
-
+	env.SetTestTimeout(90 * time.Second)
+	env.SetOnActivityHeartbeatListener(func(*activity.Info, converter.EncodedValues) { beat() })
+	env.RegisterActivity(&activities.Tuning{Pool: pool, RestartCommand: argv})
 	v, err := env.ExecuteActivity((&activities.Tuning{}).RestartPostgres, activities.RestartInput{Before: before, Wait: time.Minute})
 	require.NoError(t, err)
 	var res activities.RestartResult
 	require.NoError(t, v.Get(&res))
 	require.True(t, res.Restarted)
 	require.True(t, res.StartedAfter.After(before))
-	require.GreaterOrEqual(t, beats.Load(), int32(1), "heartbeats while the command ran")
 	require.True(t, c.Running())
+}
+
+// TestRestartPostgresHeartbeatsWhileASlowCommandRuns: a restart whose
+// shutdown checkpoint takes a while must keep heartbeating, or Temporal
+// would time the attempt out and start a second restart beside it.
+func TestRestartPostgresHeartbeatsWhileASlowCommandRuns(t *testing.T) {
+	t.Parallel()
+	c := pgtest.Start(t)
+	// Six seconds of "checkpoint" before the real restart.
+	slow := append([]string{"sh", "-c", `sleep 6 && exec "$0" "$@"`}, c.RestartCommand()...)
+	var beats atomic.Int32
+	runRestart(t, c, slow, func() { beats.Add(1) })
+	require.GreaterOrEqual(t, beats.Load(), int32(1), "heartbeats while the command ran")
 }
 
 // TestRestartPostgresCommandWithoutLogFile: `pg_ctl restart` without -l
@@ -60,29 +63,10 @@ func TestRestartPostgresHeartbeatsWhileASlowCommandRuns(t *testing.T) {
 // must still return once pg_ctl has, not when the server stops.
 func TestRestartPostgresCommandWithoutLogFile(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	c := pgtest.Start(t)
-	pool, err := store.Open(ctx, store.PoolConfig{URL: c.URL("postgres")})
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	conn, err := pgx.Connect(ctx, c.URL("postgres"))
-	require.NoError(t, err)
-	var before time.Time
-	require.NoError(t, conn.QueryRow(ctx, `SELECT pg_postmaster_start_time()`).Scan(&before))
-	require.NoError(t, conn.Close(ctx))
-
 	cmd := []string{filepath.Join(c.BinDir(), "pg_ctl"), "restart", "-D", c.DataDir(), "-m", "fast", "-w", "-o", "-p " + strconv.Itoa(c.Port)}
 	if os.Geteuid() == 0 {
 		cmd = append([]string{"runuser", "-u", "postgres", "--"}, cmd...)
 	}
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestActivityEnvironment()
-	env.SetTestTimeout(90 * time.Second)
-	env.RegisterActivity(&activities.Tuning{Pool: pool, RestartCommand: cmd})
-	v, err := env.ExecuteActivity((&activities.Tuning{}).RestartPostgres, activities.RestartInput{Before: before, Wait: time.Minute})
-	require.NoError(t, err)
-	var res activities.RestartResult
-	require.NoError(t, v.Get(&res))
-	require.True(t, res.Restarted)
-	require.True(t, c.Running())
+	runRestart(t, c, cmd, func() {})
 }

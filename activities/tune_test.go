@@ -21,7 +21,6 @@ import (
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/pgtest"
 	"github.com/opendiscourse/congressflow/internal/pgtune"
-	"github.com/opendiscourse/congressflow/internal/store"
 	"github.com/opendiscourse/congressflow/internal/sysprobe"
 )
 
@@ -67,11 +66,7 @@ func tuneSetup(t *testing.T) *tuneBundle {
 	t.Helper()
 	ctx := context.Background()
 	c := pgtest.Start(t)
-	pool, err := store.Open(ctx, store.PoolConfig{URL: c.URL("postgres")})
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	_, err = store.Migrate(ctx, pool)
-	require.NoError(t, err)
+	pool := pgtest.MigratedPool(t, c.URL("postgres"))
 	logger := slog.New(slog.NewTextHandler(tuneLogWriter{t}, nil))
 	return &tuneBundle{ctx: ctx, cluster: c, pool: pool, logger: logger, tuning: &activities.Tuning{
 		Pool:           pool,

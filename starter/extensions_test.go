@@ -17,7 +17,6 @@ import (
 	"github.com/opendiscourse/congressflow/internal/devserver"
 	"github.com/opendiscourse/congressflow/internal/pgext"
 	"github.com/opendiscourse/congressflow/internal/pgtest"
-	"github.com/opendiscourse/congressflow/internal/store"
 	"github.com/opendiscourse/congressflow/workflows"
 )
 
@@ -120,11 +119,7 @@ func TestExtensionsCommandEndToEnd(t *testing.T) {
 	_, err = admin.Exec(ctx, `CREATE DATABASE ingest`)
 	require.NoError(t, err)
 	require.NoError(t, admin.Close(ctx))
-	pool, err := store.Open(ctx, store.PoolConfig{URL: cluster.URL("ingest")})
-	require.NoError(t, err)
-	defer pool.Close()
-	_, err = store.Migrate(ctx, pool)
-	require.NoError(t, err)
+	pool := pgtest.MigratedPool(t, cluster.URL("ingest"))
 
 	a, out := extTestApp(t)
 	a.client = srv.Client()

@@ -18,7 +18,6 @@ import (
 	"github.com/opendiscourse/congressflow/internal/devserver"
 	"github.com/opendiscourse/congressflow/internal/pgtest"
 	"github.com/opendiscourse/congressflow/internal/pgtune"
-	"github.com/opendiscourse/congressflow/internal/store"
 	"github.com/opendiscourse/congressflow/workflows"
 )
 
@@ -128,11 +127,7 @@ func TestTuneRevertEndToEnd(t *testing.T) {
 	defer cancel()
 	srv := devserver.Start(t)
 	cluster := pgtest.Start(t)
-	pool, err := store.Open(ctx, store.PoolConfig{URL: cluster.URL("postgres")})
-	require.NoError(t, err)
-	defer pool.Close()
-	_, err = store.Migrate(ctx, pool)
-	require.NoError(t, err)
+	pool := pgtest.MigratedPool(t, cluster.URL("postgres"))
 	autoConf := filepath.Join(cluster.DataDir(), "postgresql.auto.conf")
 	autoBefore, err := os.ReadFile(autoConf)
 	require.NoError(t, err)

@@ -33,11 +33,7 @@ func setup(t *testing.T) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	c := pgtest.Start(t)
-	pool, err := store.Open(ctx, store.PoolConfig{URL: c.URL("postgres")})
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	_, err = store.Migrate(ctx, pool)
-	require.NoError(t, err)
+	pool := pgtest.MigratedPool(t, c.URL("postgres"))
 	b := &bundle{ctx: ctx, cluster: c, pool: pool}
 	b.reconnect(t)
 	return b

@@ -5,17 +5,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/opendiscourse/congressflow/internal/pgtest"
 	"github.com/opendiscourse/congressflow/internal/store"
 )
 
 func TestTuningChangesKeepTheFirstOldValue(t *testing.T) {
 	t.Parallel()
 	ctx, db := open(t)
-	pool, err := store.Open(ctx, store.PoolConfig{URL: db()})
-	require.NoError(t, err)
-	defer pool.Close()
-	_, err = store.Migrate(ctx, pool)
-	require.NoError(t, err)
+	pool := pgtest.MigratedPool(t, db())
 
 	old := "1GB"
 	first, err := store.RecordTuningChange(ctx, pool, store.TuningChange{

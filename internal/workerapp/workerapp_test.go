@@ -72,9 +72,7 @@ func setupWith(t *testing.T, cfg workerapp.Config) *testBundle {
 		stop()
 		require.NoError(t, <-done)
 	})
-	pool, err := store.Open(ctx, store.PoolConfig{URL: dbURL})
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
+	pool := pgtest.MigratedPool(t, dbURL)
 	return &testBundle{ctx: ctx, client: srv.Client(), dbURL: dbURL, pool: pool, queue: queue}
 }
 
