@@ -132,9 +132,8 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 	}
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 2 * time.Minute, RetryPolicy: retry})
 	if err := in.Validate(); err != nil {
-		// One line: every problem, each naming its field.
-		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
-		return res, temporal.NewNonRetryableApplicationError(msg, activities.ErrTypeInvalidInput, nil)
+		// Validate's message is one line, every problem naming its field.
+		return res, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, nil)
 	}
 	timeout := in.restartTimeout()
 	// The steps that change the server wait for their activity to end even
