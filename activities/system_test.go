@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/opendiscourse/congressflow/activities"
@@ -75,5 +76,7 @@ func TestAnalyzeSystemProbeFailureIsRetryable(t *testing.T) {
 	env.RegisterActivity(&activities.System{Prober: failingProber{}})
 	_, err := env.ExecuteActivity((&activities.System{}).AnalyzeSystem)
 	require.ErrorContains(t, err, "probe host")
-	require.NotContains(t, err.Error(), "retryable: false")
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr))
+	require.False(t, appErr.NonRetryable(), "a probe that timed out is worth another attempt")
 }
