@@ -23,6 +23,10 @@ type Item struct {
 	// UpdateDate is the item's update time in UTC; zero when the item has
 	// none or it cannot be parsed. Date-only values are midnight UTC.
 	UpdateDate time.Time
+	// DateOnly reports that the update time was served as a date without a
+	// time of day (bills: "2025-01-14"): the item was updated at some time
+	// during that day, which UpdateSlot gives.
+	DateOnly bool
 	// Raw is the item JSON, compacted, fields in the order served. Items
 	// from [DecodePage] share one backing array with the rest of their page
 	// (so keeping one item keeps the page's bytes alive); Raw's capacity
@@ -194,11 +198,26 @@ func (ep Endpoint) itemFromChecked(c json.RawMessage, scratch *[]member, parts [
 			if s, ok := scalarText(v); ok {
 				if t, ok := ParseTime(s); ok {
 					item.UpdateDate = t.UTC()
+					item.DateOnly = len(strings.TrimSpace(s)) == len(time.DateOnly)
 				}
 			}
 		}
 	}
 	return item, nil
+}
+
+// UpdateSlot returns the span the item's true update time lies in, as far
+// as the served value tells: the whole day for a date-only value, else the
+// second it names (the API serves whole seconds). Zero when the item has no
+// update time.
+func (it Item) UpdateSlot() (start time.Time, width time.Duration) {
+	if it.UpdateDate.IsZero() {
+		return time.Time{}, 0
+	}
+	if it.DateOnly {
+		return it.UpdateDate.Truncate(24 * time.Hour), 24 * time.Hour
+	}
+	return it.UpdateDate.Truncate(time.Second), time.Second
 }
 
 // keyPart extracts one natural-key part.

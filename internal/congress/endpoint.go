@@ -89,6 +89,11 @@ type Endpoint struct {
 	FromRequired bool
 	// Sort reports that sort=updateDate+asc is honoured.
 	Sort bool
+	// Types are the lower-case values of the path segment below
+	// CongressPath that partition one congress's list (bill types for
+	// /bill/{congress}/{type}). A walk splits a list by them when even a
+	// one-second window holds more than a page. Empty: no such segment.
+	Types []string
 	// Columns are the typed columns worth keeping.
 	Columns []Column
 	// Notes records quirks and choices, with sources from the API reference.
@@ -157,6 +162,7 @@ func Endpoints() []Endpoint {
 			col("latest_action_text", "latestAction.text", TypeText),
 		}
 	}
+	billTypes := func() []string { return []string{"hr", "s", "hjres", "sjres", "hconres", "sconres", "hres", "sres"} }
 	billKey := func() []KeyField {
 		return []KeyField{keyInt("congress", "congress"), keyUpper("type", "type"), keyText("number", "number")}
 	}
@@ -169,7 +175,7 @@ func Endpoints() []Endpoint {
 			Name: "bill", Path: "/bill", CongressPath: "/bill/{congress}",
 			ListKey: "bills", CountField: paginationCount, NextField: paginationNext, UpdateField: updateDate,
 			Key:    billKey(),
-			Window: true, CongressWindow: true, SegmentWindow: true, Sort: true,
+			Window: true, CongressWindow: true, SegmentWindow: true, Sort: true, Types: billTypes(),
 			Columns: append([]Column{
 				col("title", "title", TypeText),
 				col("origin_chamber", "originChamber", TypeText),
@@ -182,7 +188,7 @@ func Endpoints() []Endpoint {
 			Name: "amendment", Path: "/amendment", CongressPath: "/amendment/{congress}",
 			ListKey: "amendments", CountField: paginationCount, NextField: paginationNext, UpdateField: updateDate,
 			Key:    []KeyField{keyInt("congress", "congress"), keyUpper("type", "type"), keyText("number", "number")},
-			Window: true, CongressWindow: true, SegmentWindow: true, Sort: true,
+			Window: true, CongressWindow: true, SegmentWindow: true, Sort: true, Types: []string{"hamdt", "samdt", "suamdt"},
 			Columns: append([]Column{
 				col("description", "description", TypeText),
 				col("purpose", "purpose", TypeText),
@@ -196,7 +202,7 @@ func Endpoints() []Endpoint {
 				keyInt("bill_congress", "bill.congress"), keyUpper("bill_type", "bill.type"),
 				keyText("bill_number", "bill.number"), keyText("version_code", "versionCode"),
 			},
-			Window: true, CongressWindow: true, SegmentWindow: true, FromRequired: true, Sort: true,
+			Window: true, CongressWindow: true, SegmentWindow: true, FromRequired: true, Sort: true, Types: billTypes(),
 			Columns: []Column{
 				col("action_date", "actionDate", TypeDate),
 				col("action_desc", "actionDesc", TypeText),

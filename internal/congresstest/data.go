@@ -2,6 +2,7 @@ package congresstest
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -29,8 +30,15 @@ type moved struct {
 type dataset struct {
 	ep   congress.Endpoint
 	gen  genFunc
-	base int           // items 0..base-1 have base dates
-	step time.Duration // between base dates
+	seg  func(idx int) string // the path segment below the congress path; nil when none
+	unit time.Duration        // granularity of the served update time
+	base int                  // items 0..base-1 have base dates
+	step time.Duration        // between base dates
+
+	// Items tieStart..tieStart+tieSize-1 share one update time, tieShift
+	// after the base date tieStart would have had: a bulk reprocessing.
+	tieStart, tieSize int
+	tieShift          time.Duration
 
 	mu        sync.Mutex
 	n         int         // current number of items
@@ -43,18 +51,45 @@ type dataset struct {
 	random    *rand.Rand // picks touched items; see rng
 }
 
-func newDataset(ep congress.Endpoint, gen genFunc, n int) *dataset {
+// newDataset returns n items of ep; ties of them (0 for none) share one
+// update time, midnight of a day in the middle of the range.
+func newDataset(ep congress.Endpoint, gen genFunc, n, ties int) *dataset {
+	ties = min(max(ties, 0), n)
 	step := time.Second
-	if n > 0 {
-		step = max(baseEnd().Sub(baseStart())/time.Duration(n), time.Second).Truncate(time.Second)
+	if slots := n - max(ties-1, 0); slots > 0 {
+		step = max(baseEnd().Sub(baseStart())/time.Duration(slots), time.Second).Truncate(time.Second)
 	}
-	return &dataset{
-		ep: ep, gen: gen, base: n, step: step, n: n,
+	d := &dataset{
+		ep: ep, gen: gen, seg: segmentFor(ep.Name), unit: servedUnit(ep.Name),
+		base: n, step: step, n: n,
 		version: map[int]int{}, at: map[int]time.Time{},
 	}
+	if ties > 1 {
+		d.tieStart, d.tieSize = (n-ties)/2, ties
+		t0 := baseStart().Add(time.Duration(d.tieStart) * step)
+		midnight := t0.Truncate(24 * time.Hour)
+		if midnight.Before(t0) {
+			midnight = midnight.Add(24 * time.Hour)
+		}
+		d.tieShift = midnight.Sub(t0)
+	}
+	return d
 }
 
-func (d *dataset) baseDate(idx int) time.Time { return baseStart().Add(time.Duration(idx) * d.step) }
+// baseDate is the update time of an unmoved item: evenly spread, but for
+// the tie block, which shares one time. It never decreases with idx.
+func (d *dataset) baseDate(idx int) time.Time {
+	j, shift := idx, time.Duration(0)
+	if d.tieSize > 1 && idx >= d.tieStart {
+		shift = d.tieShift
+		if idx < d.tieStart+d.tieSize {
+			j = d.tieStart
+		} else {
+			j = idx - d.tieSize + 1
+		}
+	}
+	return baseStart().Add(time.Duration(j)*d.step + shift)
+}
 
 // current returns item idx as it is now. Caller holds d.mu.
 func (d *dataset) current(idx int) item {
@@ -138,9 +173,11 @@ func (d *dataset) compact() {
 
 func (d *dataset) live(m moved) bool { return d.version[m.idx] == m.version && d.at[m.idx].Equal(m.at) }
 
-// view is one list query: optional congress and window, and direction.
+// view is one list query: optional congress, path segment and window, and
+// direction.
 type view struct {
 	congress int       // 0 = all
+	segment  string    // "" = all; else the value of dataset.seg
 	from, to time.Time // zero = open
 	desc     bool
 }
@@ -151,23 +188,61 @@ func (v view) inWindow(t time.Time) bool {
 
 func (v view) inCongress(idx int) bool { return v.congress == 0 || congressFor(idx) == v.congress }
 
+func (d *dataset) inSegment(v view, idx int) bool {
+	return v.segment == "" || (d.seg != nil && d.seg(idx) == v.segment)
+}
+
 // page returns the total number of items in the view and the items at
 // positions [offset, offset+limit) of it. The view lists unmoved items in
 // base-date order, then moved items in update order (ascending), or the
-// reverse when desc. Caller holds d.mu.
-func (d *dataset) page(v view, offset, limit int) (int, []item) {
-	// Unmoved candidates: an arithmetic progression first, first+stride...
-	// below hi, minus the touched indices among them.
+// reverse when desc. With shuffle, items whose served update values are
+// equal (same second, or same day for date-only endpoints) come in an
+// order drawn from shuffle. Caller holds d.mu.
+func (d *dataset) page(v view, offset, limit int, shuffle *rand.Rand) (int, []item) {
+	sel := d.selection(v)
+	total := sel.total()
+	start, end := offset, min(offset+limit, total)
+	if v.desc {
+		start, end = max(total-offset-limit, 0), total-offset
+	}
+	if start >= end {
+		return total, nil
+	}
+	lo, hi := start, end
+	if shuffle != nil {
+		lo, hi = sel.expand(d, start, end)
+	}
+	out := sel.asc(lo, hi)
+	if shuffle != nil {
+		shuffleTies(out, d.unit, shuffle)
+	}
+	if v.desc {
+		slices.Reverse(out)
+		return total, out[hi-end : hi-start]
+	}
+	return total, out[start-lo : end-lo]
+}
+
+// selection is a view resolved to positions: unmoved candidates first (an
+// arithmetic progression minus the touched indices among them, or an
+// explicit list when a segment filters them), then the moved items.
+type selection struct {
+	d             *dataset
+	first, stride int
+	candidates    int
+	excluded      []int // touched indices among the candidates, sorted
+	listed        []int // with a segment: the unmoved indices, in order
+	moved         []moved
+}
+
+func (d *dataset) selection(v view) selection {
+	// Unmoved candidates lie in [lo, hi): base dates within the window.
 	lo, hi := 0, d.base
-	if !v.from.IsZero() && v.from.After(baseStart()) {
-		lo = min(int((v.from.Sub(baseStart())+d.step-1)/d.step), d.base)
+	if !v.from.IsZero() {
+		lo = sort.Search(d.base, func(i int) bool { return !d.baseDate(i).Before(v.from) })
 	}
 	if !v.to.IsZero() {
-		if v.to.Before(baseStart()) {
-			hi = 0
-		} else {
-			hi = min(int(v.to.Sub(baseStart())/d.step)+1, d.base)
-		}
+		hi = sort.Search(d.base, func(i int) bool { return d.baseDate(i).After(v.to) })
 	}
 	stride, residue := 1, 0
 	if v.congress != 0 {
@@ -176,66 +251,132 @@ func (d *dataset) page(v view, offset, limit int) (int, []item) {
 			hi = lo
 		}
 	}
-	first := lo + ((residue-lo%stride)%stride+stride)%stride
-	candidates := 0
-	if first < hi {
-		candidates = (hi-1-first)/stride + 1
+	s := selection{d: d, stride: stride}
+	s.first = lo + ((residue-lo%stride)%stride+stride)%stride
+	if s.first < hi {
+		s.candidates = (hi-1-s.first)/stride + 1
 	}
-	var excluded []int
 	for _, idx := range d.touched {
-		if idx >= first && idx < hi && idx%stride == first%stride {
-			excluded = append(excluded, idx)
+		if idx >= s.first && idx < hi && idx%stride == s.first%stride {
+			s.excluded = append(s.excluded, idx)
 		}
 	}
-	sizeA := candidates - len(excluded)
-
-	var movedItems []moved
+	if v.segment != "" {
+		s.listed = []int{}
+		ex := 0
+		for idx := s.first; idx < hi; idx += stride {
+			if ex < len(s.excluded) && s.excluded[ex] == idx {
+				ex++
+				continue
+			}
+			if d.inSegment(v, idx) {
+				s.listed = append(s.listed, idx)
+			}
+		}
+	}
 	for _, m := range d.log {
-		if d.live(m) && v.inCongress(m.idx) && v.inWindow(m.at) {
-			movedItems = append(movedItems, m)
+		if d.live(m) && v.inCongress(m.idx) && d.inSegment(v, m.idx) && v.inWindow(m.at) {
+			s.moved = append(s.moved, m)
 		}
 	}
-	total := sizeA + len(movedItems)
+	return s
+}
 
-	start, end := offset, min(offset+limit, total)
-	if v.desc {
-		start, end = max(total-offset-limit, 0), total-offset
+func (s selection) unmoved() int {
+	if s.listed != nil {
+		return len(s.listed)
 	}
-	if start >= end {
-		return total, nil
-	}
+	return s.candidates - len(s.excluded)
+}
+
+func (s selection) total() int { return s.unmoved() + len(s.moved) }
+
+// asc returns the items at ascending positions [start, end).
+func (s selection) asc(start, end int) []item {
 	out := make([]item, 0, end-start)
-	cand := func(j int) int { return first + j*stride }
-	if start < sizeA {
+	sizeA := s.unmoved()
+	switch {
+	case start >= sizeA:
+	case s.listed != nil:
+		for _, idx := range s.listed[start:min(end, sizeA)] {
+			out = append(out, item{idx: idx, at: s.d.baseDate(idx)})
+		}
+	default:
+		cand := func(j int) int { return s.first + j*s.stride }
 		// The smallest j with j - |excluded ≤ cand(j)| = start: iterate
 		// j = start + e(j) upwards to its fixpoint.
 		j := start
 		for {
-			e := sort.SearchInts(excluded, cand(j)+1)
+			e := sort.SearchInts(s.excluded, cand(j)+1)
 			if j == start+e {
 				break
 			}
 			j = start + e
 		}
-		ex := sort.SearchInts(excluded, cand(j))
+		ex := sort.SearchInts(s.excluded, cand(j))
 		for pos := start; pos < min(end, sizeA); j++ {
 			idx := cand(j)
-			if ex < len(excluded) && excluded[ex] == idx {
+			if ex < len(s.excluded) && s.excluded[ex] == idx {
 				ex++
 				continue
 			}
-			out = append(out, item{idx: idx, at: d.baseDate(idx)})
+			out = append(out, item{idx: idx, at: s.d.baseDate(idx)})
 			pos++
 		}
 	}
 	for pos := max(start, sizeA); pos < end; pos++ {
-		m := movedItems[pos-sizeA]
-		out = append(out, item(m))
+		out = append(out, item(s.moved[pos-sizeA]))
 	}
-	if v.desc {
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
+	return out
+}
+
+// expand widens the ascending range [start, end) to whole groups of ties,
+// so that shuffling the groups reorders the page the way a server with an
+// unstable order among ties would.
+func (s selection) expand(d *dataset, start, end int) (int, int) {
+	const chunk = 256
+	total := s.total()
+	lo, hi := start, end
+	if g := s.asc(start, start+1)[0].at.Truncate(d.unit); lo > 0 {
+	back:
+		for lo > 0 {
+			from := max(lo-chunk, 0)
+			items := s.asc(from, lo)
+			for i := len(items) - 1; i >= 0; i-- {
+				if !items[i].at.Truncate(d.unit).Equal(g) {
+					break back
+				}
+				lo--
+			}
 		}
 	}
-	return total, out
+	if g := s.asc(end-1, end)[0].at.Truncate(d.unit); hi < total {
+	forward:
+		for hi < total {
+			for _, it := range s.asc(hi, min(hi+chunk, total)) {
+				if !it.at.Truncate(d.unit).Equal(g) {
+					break forward
+				}
+				hi++
+			}
+		}
+	}
+	return lo, hi
+}
+
+// shuffleTies permutes every run of items whose update times fall in the
+// same unit.
+func shuffleTies(items []item, unit time.Duration, rng *rand.Rand) {
+	for i := 0; i < len(items); {
+		g := items[i].at.Truncate(unit)
+		j := i + 1
+		for j < len(items) && items[j].at.Truncate(unit).Equal(g) {
+			j++
+		}
+		if j-i > 1 {
+			run := items[i:j]
+			rng.Shuffle(len(run), func(a, b int) { run[a], run[b] = run[b], run[a] })
+		}
+		i = j
+	}
 }

@@ -736,3 +736,44 @@ func letters(n int) string {
 	}
 	return string(b)
 }
+
+// segmentFor returns the path segment an item of endpoint name falls under
+// below its congress path (/bill/119/hr, /house-vote/119/1), or nil when
+// the fake serves no such sub-lists for it.
+func segmentFor(name string) func(idx int) string {
+	types := newVocabulary().billTypes
+	billType := func(r int) string { return lower(types[r%len(types)]) }
+	switch name {
+	case "bill":
+		return func(idx int) string { return billType(rest(idx)) }
+	case "law":
+		return func(int) string { return "pub" } // every generated law is public
+	case "amendment":
+		return func(idx int) string { return []string{"hamdt", "samdt", "suamdt"}[rest(idx)%3] }
+	case "summaries":
+		return func(idx int) string { return billType(rest(idx) / 8) }
+	case "committee-report":
+		return func(idx int) string { return []string{"hrpt", "srpt"}[rest(idx)%2] }
+	case "house-vote":
+		return func(idx int) string { return strconv.Itoa(rest(idx)%2 + 1) }
+	case "hearing", "committee-meeting":
+		return func(idx int) string { return []string{"house", "senate"}[rest(idx)%2] }
+	case "committee-print":
+		return func(idx int) string { return []string{"house", "senate", "nochamber"}[rest(idx)%3] }
+	case "house-communication":
+		return func(idx int) string { return []string{"ec", "ml", "pm", "pt"}[rest(idx)%4] }
+	case "senate-communication":
+		return func(idx int) string { return []string{"ec", "pm", "pom"}[rest(idx)%3] }
+	}
+	return nil
+}
+
+// servedUnit is the granularity of the update times an endpoint serves:
+// a day where the generator writes dates only, else a second.
+func servedUnit(name string) time.Duration {
+	switch name {
+	case "bill", "law", "house-communication", "house-requirement", "bound-congressional-record":
+		return 24 * time.Hour
+	}
+	return time.Second
+}

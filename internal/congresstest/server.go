@@ -81,6 +81,19 @@ type Options struct {
 	// is not the last return ShortPageBy (default 1) fewer items than the
 	// limit (#212); its next link still advances by the limit.
 	ShortPageEvery, ShortPageBy int
+	// Ties makes a bulk reprocessing: for each endpoint named, that many
+	// items of the initial set share one update time (midnight of a day in
+	// the middle of the range), as after a GPO reissue (#131, #201).
+	Ties map[string]int
+	// ShuffleTies serves items whose served update values are equal (the
+	// same second, or the same day where only dates are served) in a new
+	// random order on every request: nothing promises a stable order among
+	// ties (#74).
+	ShuffleTies bool
+	// EmptyPageEvery, when > 0, answers every EmptyPageEvery-th page that
+	// is not the last with an empty list, count and links unchanged (#365);
+	// asking again returns the items.
+	EmptyPageEvery int
 	// Now is the clock used for touched and inserted items and the rate
 	// window. Default time.Now.
 	Now func() time.Time
@@ -111,6 +124,9 @@ type Handler struct {
 	htmlErrors int64
 	shortPages int64
 	fullPages  int64
+	emptyPages int64
+	midPages   int64
+	shuffler   *rand.Rand
 	urls       []string
 	urlNext    int
 	windows    map[string][]time.Time
@@ -130,8 +146,13 @@ func NewHandler(opts Options) (*Handler, error) {
 			errs = append(errs, fmt.Errorf("options ServerErrorRate and SlowRate must be within [0, 1], got %v", r))
 		}
 	}
-	if opts.TouchCount < 0 || opts.InsertCount < 0 || opts.ShortPageBy < 0 {
-		errs = append(errs, errors.New("options TouchCount, InsertCount and ShortPageBy must not be negative"))
+	if opts.TouchCount < 0 || opts.InsertCount < 0 || opts.ShortPageBy < 0 || opts.EmptyPageEvery < 0 {
+		errs = append(errs, errors.New("options TouchCount, InsertCount, ShortPageBy and EmptyPageEvery must not be negative"))
+	}
+	for name, n := range opts.Ties {
+		if _, ok := congress.EndpointByName(name); !ok || n < 0 {
+			errs = append(errs, fmt.Errorf("option Ties[%q]: name a known endpoint and a count ≥ 0", name))
+		}
 	}
 	for name, n := range opts.Items {
 		if _, ok := congress.EndpointByName(name); !ok {
@@ -157,6 +178,7 @@ func NewHandler(opts Options) (*Handler, error) {
 		seed:       uint64(opts.Seed),
 		words:      newVocabulary(),
 		faults:     rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed)),
+		shuffler:   rand.New(rand.NewPCG(uint64(opts.Seed), 0x70e5)),
 		byEndpoint: map[string]int64{},
 		byStatus:   map[int]int64{},
 		windows:    map[string][]time.Time{},
@@ -182,7 +204,7 @@ func NewHandler(opts Options) (*Handler, error) {
 		if v, ok := opts.Items[ep.Name]; ok {
 			n = v
 		}
-		h.data[ep.Name] = newDataset(ep, gen, n)
+		h.data[ep.Name] = newDataset(ep, gen, n, opts.Ties[ep.Name])
 		h.order = append(h.order, ep.Name)
 	}
 	return h, nil
@@ -213,7 +235,7 @@ func (s *Server) Close() { s.ts.Close() }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ds, congressNum, found := h.route(r.URL.Path)
+	ds, congressNum, segment, found := h.route(r.URL.Path)
 	name := ""
 	if found {
 		name = ds.ep.Name
@@ -265,34 +287,48 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeJSON(w, http.StatusNotFound, map[string]any{"error": "Unknown resource: " + strings.TrimPrefix(r.URL.Path, "/v3/")})
 		return
 	}
-	h.list(w, r, ds, congressNum)
+	h.list(w, r, ds, congressNum, segment)
 }
 
-// route maps a request path to a dataset and congress.
-func (h *Handler) route(path string) (*dataset, int, bool) {
+// route maps a request path to a dataset, congress and segment: /bill,
+// /bill/119 and, where the dataset has segments, /bill/119/hr.
+func (h *Handler) route(path string) (*dataset, int, string, bool) {
 	rest, ok := strings.CutPrefix(path, "/v3")
 	if !ok {
-		return nil, 0, false
+		return nil, 0, "", false
 	}
 	rest = strings.TrimSuffix(rest, "/")
 	for _, name := range h.order {
 		ds := h.data[name]
 		if ds.ep.Path != "" && rest == ds.ep.Path {
-			return ds, 0, true
+			return ds, 0, "", true
 		}
-		if prefix, suffix, ok := strings.Cut(ds.ep.CongressPath, "{congress}"); ok && suffix == "" {
-			if num, ok := strings.CutPrefix(rest, prefix); ok {
-				if c, err := strconv.Atoi(num); err == nil && c > 0 && strconv.Itoa(c) == num {
-					return ds, c, true
-				}
-			}
+		prefix, suffix, ok := strings.Cut(ds.ep.CongressPath, "{congress}")
+		if !ok || suffix != "" {
+			continue
+		}
+		tail, ok := strings.CutPrefix(rest, prefix)
+		if !ok {
+			continue
+		}
+		num, seg, hasSeg := strings.Cut(tail, "/")
+		c, err := strconv.Atoi(num)
+		if err != nil || c <= 0 || strconv.Itoa(c) != num {
+			continue
+		}
+		switch {
+		case !hasSeg:
+			return ds, c, "", true
+		case ds.seg != nil && seg != "" && !strings.Contains(seg, "/"):
+			// Path parameters are lower case (reference §1).
+			return ds, c, seg, seg == lower(seg)
 		}
 	}
-	return nil, 0, false
+	return nil, 0, "", false
 }
 
 // list answers a list request.
-func (h *Handler) list(w http.ResponseWriter, r *http.Request, ds *dataset, congressNum int) {
+func (h *Handler) list(w http.ResponseWriter, r *http.Request, ds *dataset, congressNum int, segment string) {
 	q := r.URL.Query()
 	if q.Get("format") != "json" {
 		// XML is the API's default format (reference §1).
@@ -316,8 +352,8 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, ds *dataset, cong
 		}
 		offset = n
 	}
-	vw := view{congress: congressNum, desc: true}
-	if ds.ep.SupportsWindow(congressNum) {
+	vw := view{congress: congressNum, segment: segment, desc: true}
+	if ds.ep.SupportsWindow(congressNum) && (segment == "" || ds.ep.SegmentWindow) {
 		for _, p := range []struct {
 			name string
 			dst  *time.Time
@@ -357,8 +393,27 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, ds *dataset, cong
 	if h.opts.InsertEvery > 0 && ds.listCalls%h.opts.InsertEvery == 0 {
 		ds.insert(h.opts.InsertCount, now)
 	}
-	total, items := ds.page(vw, offset, limit)
+	var shuffle *rand.Rand
+	if h.opts.ShuffleTies {
+		h.mu.Lock()
+		shuffle = rand.New(rand.NewPCG(h.shuffler.Uint64(), h.shuffler.Uint64()))
+		h.mu.Unlock()
+	}
+	total, items := ds.page(vw, offset, limit, shuffle)
 	ds.mu.Unlock()
+
+	if h.opts.EmptyPageEvery > 0 && len(items) > 0 && offset+len(items) < total {
+		h.mu.Lock()
+		h.midPages++
+		empty := h.midPages%int64(h.opts.EmptyPageEvery) == 0
+		if empty {
+			h.emptyPages++
+		}
+		h.mu.Unlock()
+		if empty {
+			items = nil
+		}
+	}
 
 	if h.opts.ShortPageEvery > 0 && len(items) == limit && offset+limit < total {
 		h.mu.Lock()
@@ -636,6 +691,13 @@ func (h *Handler) HTMLErrors() int64 {
 	return h.htmlErrors
 }
 
+// EmptyPages returns the number of pages emptied by EmptyPageEvery.
+func (h *Handler) EmptyPages() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.emptyPages
+}
+
 // ShortPages returns the number of pages cut short by ShortPageEvery.
 func (h *Handler) ShortPages() int64 {
 	h.mu.Lock()
@@ -658,7 +720,7 @@ func (h *Handler) RecordedURLs() []string {
 func (h *Handler) ResetStats() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.requests, h.htmlErrors, h.shortPages, h.fullPages = 0, 0, 0, 0
+	h.requests, h.htmlErrors, h.shortPages, h.fullPages, h.emptyPages, h.midPages = 0, 0, 0, 0, 0, 0
 	h.byEndpoint, h.byStatus, h.windows = map[string]int64{}, map[int]int64{}, map[string][]time.Time{}
 	h.urls, h.urlNext = nil, 0
 }

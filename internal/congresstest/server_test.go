@@ -398,3 +398,68 @@ func TestPageLinks(t *testing.T) {
 		require.Equal(t, srv.URL()+"/member?currentMember=false&zeta=1&offset=2&limit=2&format=json", env.Pagination.Prev)
 	}
 }
+
+// TestSegmentsListOneTypeOfACongress checks the sub-lists a walk splits by
+// when a one-second window holds more than a page: /bill/{congress}/{type}
+// lists that congress's bills of that type, windows included; upper-case
+// path parameters are unknown resources, as on the real API.
+func TestSegmentsListOneTypeOfACongress(t *testing.T) {
+	t.Parallel()
+	srv := congresstest.NewServer(congresstest.Options{Items: map[string]int{"bill": 3000}, ItemsPerEndpoint: 1, Ties: map[string]int{"bill": 1200}})
+	t.Cleanup(srv.Close)
+	c := client(t, srv)
+	ep, _ := congress.EndpointByName("bill")
+	all, err := srv.Items("bill")
+	require.NoError(t, err)
+
+	total := 0
+	for _, typ := range ep.Types {
+		got := walk(t, c, ep, congress.Params{Congress: 118, Segments: []string{typ}, Limit: 250})
+		for _, it := range got {
+			require.Equal(t, "118", it.KeyParts[0])
+			require.Equal(t, strings.ToUpper(typ), it.KeyParts[1])
+		}
+		total += len(got)
+	}
+	require.Equal(t, 300, total, "the types partition the congress")
+
+	// The tie block shares one second: the whole block, then one type of
+	// one congress of it.
+	tie := all[900].UpdateDate
+	page, err := c.Page(t.Context(), ep, congress.Params{From: tie, To: tie, Limit: 250}, 0)
+	require.NoError(t, err)
+	require.Equal(t, 1200, page.Count)
+	page, err = c.Page(t.Context(), ep, congress.Params{Congress: 118, Segments: []string{"hr"}, From: tie, To: tie, Limit: 250}, 0)
+	require.NoError(t, err)
+	require.Equal(t, 15, page.Count)
+
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL()+"/bill/118/HR?format=json", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Api-Key", key)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+// TestEmptyPagesComeBackWhenAskedAgain checks the #365 fault: a page before
+// the end is empty once, with count and next intact.
+func TestEmptyPagesComeBackWhenAskedAgain(t *testing.T) {
+	t.Parallel()
+	srv := congresstest.NewServer(congresstest.Options{Items: map[string]int{"hearing": 1000}, ItemsPerEndpoint: 1, EmptyPageEvery: 2})
+	t.Cleanup(srv.Close)
+	c := client(t, srv)
+	ep, _ := congress.EndpointByName("hearing")
+	first, err := c.Page(t.Context(), ep, congress.Params{Limit: 250}, 0)
+	require.NoError(t, err)
+	require.Len(t, first.Items, 250)
+	empty, err := c.Page(t.Context(), ep, congress.Params{Limit: 250}, 250)
+	require.NoError(t, err)
+	require.Empty(t, empty.Items)
+	require.Equal(t, 1000, empty.Count)
+	require.True(t, empty.HasNext)
+	again, err := c.Page(t.Context(), ep, congress.Params{Limit: 250}, 250)
+	require.NoError(t, err)
+	require.Len(t, again.Items, 250)
+	require.EqualValues(t, 1, srv.EmptyPages())
+}
