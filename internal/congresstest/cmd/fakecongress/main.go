@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -54,10 +55,21 @@ func run(args []string) error {
 	fs.IntVar(&opts.InsertCount, "insert-count", 1, "items inserted by -insert-every")
 	fs.IntVar(&opts.CountLiesBy, "count-lies-by", 0, "added to every reported count")
 	fs.IntVar(&opts.ShortPageEvery, "short-page-every", 0, "cut every Nth full page short by one item")
+	fs.IntVar(&opts.EmptyPageEvery, "empty-page-every", 0, "answer every Nth page before the end with an empty list once")
+	fs.BoolVar(&opts.ShuffleTies, "shuffle-ties", false, "serve items with equal update values in a new order on every request")
+	items := fs.String("items-per", "", "comma-separated endpoint=count overrides, e.g. bill=20000,member=3000")
+	ties := fs.String("ties", "", "comma-separated endpoint=count: items sharing one update time (a bulk reprocessing), e.g. bill=3000")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
+		return err
+	}
+	var err error
+	if opts.Items, err = endpointCounts("-items-per", *items); err != nil {
+		return err
+	}
+	if opts.Ties, err = endpointCounts("-ties", *ties); err != nil {
 		return err
 	}
 	logger, err := logging.New(os.Stderr, logging.Options{Level: *logLevel, Format: *logFormat})
@@ -103,4 +115,21 @@ func run(args []string) error {
 	}
 	logger.Info("fakecongress: stopped", slog.Int64("requests", h.Requests()))
 	return nil
+}
+
+// endpointCounts parses "bill=20000,member=3000".
+func endpointCounts(flagName, s string) (map[string]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	out := map[string]int{}
+	for _, part := range strings.Split(s, ",") {
+		name, num, ok := strings.Cut(strings.TrimSpace(part), "=")
+		n, err := strconv.Atoi(num)
+		if !ok || err != nil || n < 0 {
+			return nil, fmt.Errorf("%s %q: want endpoint=count, e.g. bill=20000", flagName, part)
+		}
+		out[name] = n
+	}
+	return out, nil
 }

@@ -1,0 +1,309 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/opendiscourse/congressflow/internal/congress"
+	"github.com/opendiscourse/congressflow/internal/congresstest"
+	"github.com/opendiscourse/congressflow/internal/ingest"
+)
+
+// memory is an in-memory stand-in for the store: the endpoint's rows and
+// the seen sets of offset walks.
+type memory struct {
+	rows map[string][]byte
+	seen map[int]map[string]bool
+}
+
+func newMemory() *memory { return &memory{rows: map[string][]byte{}, seen: map[int]map[string]bool{}} }
+
+func (m *memory) record(scope int, items []congress.Item) int {
+	set := m.seen[scope]
+	if set == nil {
+		set = map[string]bool{}
+		m.seen[scope] = set
+	}
+	n := 0
+	for _, it := range items {
+		if !set[it.Key] {
+			set[it.Key] = true
+			n++
+		}
+	}
+	return n
+}
+
+// sim drives walks against a fake server, as the FetchPages activity does,
+// retrying failed requests.
+type sim struct {
+	t      *testing.T
+	srv    *congresstest.Server
+	client *congress.Client
+	// requests counts every request sent, failures included.
+	requests int
+	// before, when set, runs before every request (to change the source
+	// while a walk pages it).
+	before func()
+}
+
+func newSim(t *testing.T, opts congresstest.Options) *sim {
+	t.Helper()
+	srv := congresstest.NewServer(opts)
+	t.Cleanup(srv.Close)
+	c, err := congress.New(congress.Config{
+		BaseURL: srv.URL(), APIKey: "SIM-KEY",
+		Limiter: congress.NewTokenBucketWith(congress.TokenBucketConfig{Limit: 1 << 30, Window: time.Second, Burst: 1 << 20}),
+	})
+	require.NoError(t, err)
+	return &sim{t: t, srv: srv, client: c}
+}
+
+// walk runs a new walk of endpoint over [from, now] into mem and returns it.
+func (s *sim) walk(endpoint string, from time.Time, mem *memory, opts ingest.Options) *ingest.Walk {
+	s.t.Helper()
+	ep, ok := congress.EndpointByName(endpoint)
+	require.True(s.t, ok)
+	opts.From, opts.To = from, time.Now().UTC().Truncate(time.Second)
+	w, err := ingest.New(ep, opts)
+	require.NoError(s.t, err)
+	s.run(ep, w, mem)
+	return w
+}
+
+func (s *sim) run(ep congress.Endpoint, w *ingest.Walk, mem *memory) {
+	s.t.Helper()
+	congressEp, _ := congress.EndpointByName("congress")
+	for step := 0; ; step++ {
+		require.Less(s.t, step, 200000, "the walk does not end")
+		req, ok := w.Next(ep)
+		if !ok {
+			return
+		}
+		target := ep
+		if req.Endpoint != ep.Name {
+			target = congressEp
+		}
+		var page congress.Page
+		var err error
+		for attempt := 0; ; attempt++ {
+			if s.before != nil {
+				s.before()
+			}
+			s.requests++
+			page, err = s.client.Page(context.Background(), target, req.Params, req.Offset)
+			if err == nil {
+				break
+			}
+			require.True(s.t, congress.Retryable(err), "request %+v: %v", req, err)
+			require.Less(s.t, attempt, 20, "request %+v keeps failing: %v", req, err)
+			var ae *congress.APIError
+			if errors.As(err, &ae) && ae.RetryAfter > 0 {
+				time.Sleep(min(ae.RetryAfter, 50*time.Millisecond))
+			}
+		}
+		if req.Store(w) {
+			for _, it := range page.Items {
+				mem.rows[it.Key] = bytes.Clone(it.Raw)
+			}
+		}
+		newKeys := 0
+		if req.Scope != 0 {
+			newKeys = mem.record(req.Scope, page.Items)
+		}
+		next := w.Clone()
+		eff, err := next.Observe(ep, req, page, newKeys)
+		require.NoError(s.t, err)
+		if eff.RecordScope != 0 {
+			mem.record(eff.RecordScope, page.Items)
+		}
+		*w = *next
+	}
+}
+
+// source returns the fake's items of endpoint by key.
+func (s *sim) source(endpoint string) map[string]congress.Item {
+	s.t.Helper()
+	items, err := s.srv.Items(endpoint)
+	require.NoError(s.t, err)
+	out := make(map[string]congress.Item, len(items))
+	for _, it := range items {
+		out[it.Key] = it
+	}
+	return out
+}
+
+// requireEqual checks that mem holds exactly the source's items.
+func (s *sim) requireEqual(endpoint string, mem *memory) {
+	s.t.Helper()
+	src := s.source(endpoint)
+	missing, differ := 0, 0
+	for k, it := range src {
+		got, ok := mem.rows[k]
+		switch {
+		case !ok:
+			missing++
+		case !bytes.Equal(got, it.Raw):
+			differ++
+		}
+	}
+	extra := 0
+	for k := range mem.rows {
+		if _, ok := src[k]; !ok {
+			extra++
+		}
+	}
+	require.Zero(s.t, missing+differ+extra, "%s: %d source items, %d stored: %d missing, %d differ, %d not in the source",
+		endpoint, len(src), len(mem.rows), missing, differ, extra)
+}
+
+// requireUnchangedStored checks that every source item last updated at or
+// before to (it did not change during the walk) is stored as it is now.
+func (s *sim) requireUnchangedStored(endpoint string, mem *memory, to time.Time) {
+	s.t.Helper()
+	missing := 0
+	for k, it := range s.source(endpoint) {
+		if start, width := it.UpdateSlot(); !start.Add(width).Before(to) {
+			continue // changed during the walk, or perhaps (a date-only value on the walk's day)
+		}
+		if got, ok := mem.rows[k]; !ok || !bytes.Equal(got, it.Raw) {
+			missing++
+		}
+	}
+	require.Zero(s.t, missing, "%s: unchanged items not stored as served", endpoint)
+}
+
+var defaultEndpoints = []string{"bill", "amendment", "summaries", "member", "committee", "committee-report",
+	"nomination", "treaty", "law", "hearing", "house-vote", "congress"}
+
+// TestCleanWalksStoreEverythingWithFewRequests walks every default
+// endpoint of a clean, unchanging fake of several sizes: the stored items
+// equal the source, and the requests stay within 1.25 times the minimum
+// (ceil(count/250) per forced list, at least one) where lists are big
+// enough for the bound to mean something.
+func TestCleanWalksStoreEverythingWithFewRequests(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, 249, 250, 251, 1000, 4321} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			t.Parallel()
+			s := newSim(t, congresstest.Options{ItemsPerEndpoint: max(n, 1), Items: map[string]int{"bill": n, "member": n, "hearing": n}, Seed: int64(n)})
+			for _, endpoint := range defaultEndpoints {
+				mem := newMemory()
+				before := s.requests
+				w := s.walk(endpoint, time.Time{}, mem, ingest.Options{})
+				s.requireEqual(endpoint, mem)
+				used := s.requests - before
+				minimum := w.MinRequests()
+				_, _, gap, _ := w.Totals()
+				require.Zero(t, gap, "%s: gap", endpoint)
+				t.Logf("%-17s items %5d requests %4d minimum %4d", endpoint, len(mem.rows), used, minimum)
+				if minimum >= 8 {
+					require.LessOrEqual(t, float64(used), 1.25*float64(minimum), "%s: requests", endpoint)
+				}
+			}
+		})
+	}
+}
+
+// mover returns a before-hook that, every few requests, updates some items
+// of endpoint and inserts new ones, as Congress.gov does while a walk pages
+// it.
+func (s *sim) mover(endpoint string, every, touch, insert int) func() {
+	n := 0
+	return func() {
+		n++
+		if n%every != 0 {
+			return
+		}
+		if touch > 0 {
+			_, err := s.srv.Touch(endpoint, touch)
+			require.NoError(s.t, err)
+		}
+		if insert > 0 {
+			_, err := s.srv.Insert(endpoint, insert)
+			require.NoError(s.t, err)
+		}
+	}
+}
+
+// TestMovingSourceLosesNothing updates and inserts items while every
+// default endpoint is walked: each item that did not change during the
+// walk is stored as served, and a second walk of the now quiet source
+// makes the store equal to it.
+func TestMovingSourceLosesNothing(t *testing.T) {
+	t.Parallel()
+	for _, endpoint := range defaultEndpoints {
+		t.Run(endpoint, func(t *testing.T) {
+			t.Parallel()
+			s := newSim(t, congresstest.Options{ItemsPerEndpoint: 1500, Items: map[string]int{"bill": 4000}, Seed: 7})
+			mem := newMemory()
+			s.before = s.mover(endpoint, 2, 3, 1)
+			w := s.walk(endpoint, time.Time{}, mem, ingest.Options{})
+			s.requireUnchangedStored(endpoint, mem, w.To)
+			s.before = nil
+			s.walk(endpoint, time.Time{}, mem, ingest.Options{})
+			s.requireEqual(endpoint, mem)
+		})
+	}
+}
+
+// TestShuffledTiesAndBulkReprocessing walks bills where 3,000 of 20,000
+// share one update time and every request reorders items that tie on their
+// served (date-only) update date: all are stored.
+func TestShuffledTiesAndBulkReprocessing(t *testing.T) {
+	t.Parallel()
+	for _, shuffle := range []bool{false, true} {
+		t.Run(fmt.Sprint("shuffle=", shuffle), func(t *testing.T) {
+			t.Parallel()
+			s := newSim(t, congresstest.Options{ItemsPerEndpoint: 1, Items: map[string]int{"bill": 20000, "amendment": 6000},
+				Ties: map[string]int{"bill": 3000, "amendment": 800}, ShuffleTies: shuffle, Seed: 11})
+			for _, endpoint := range []string{"bill", "amendment"} {
+				mem := newMemory()
+				before := s.requests
+				w := s.walk(endpoint, time.Time{}, mem, ingest.Options{})
+				s.requireEqual(endpoint, mem)
+				t.Logf("%s: %d items, %d requests, minimum %d", endpoint, len(mem.rows), s.requests-before, w.MinRequests())
+			}
+		})
+	}
+}
+
+// TestFaultsLoseNothing walks every default endpoint through server errors
+// (half of them HTML), slow answers, a count that lies by one, short pages
+// and empty pages before the end.
+func TestFaultsLoseNothing(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, congresstest.Options{ItemsPerEndpoint: 1200, Items: map[string]int{"bill": 3000}, Seed: 13,
+		ServerErrorRate: 0.1, CountLiesBy: 1, ShortPageEvery: 3, EmptyPageEvery: 4, ShuffleTies: true,
+		SlowRate: 0.05, SlowLatency: 5 * time.Millisecond})
+	for _, endpoint := range defaultEndpoints {
+		mem := newMemory()
+		s.walk(endpoint, time.Time{}, mem, ingest.Options{})
+		s.requireEqual(endpoint, mem)
+	}
+}
+
+// TestEverythingAtOnce combines a moving source with every fault.
+func TestEverythingAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, endpoint := range []string{"bill", "member", "law", "hearing"} {
+		t.Run(endpoint, func(t *testing.T) {
+			t.Parallel()
+			s := newSim(t, congresstest.Options{ItemsPerEndpoint: 1200, Items: map[string]int{"bill": 5000}, Ties: map[string]int{"bill": 900},
+				Seed: 17, ServerErrorRate: 0.1, CountLiesBy: 1, ShortPageEvery: 5, EmptyPageEvery: 6, ShuffleTies: true})
+			mem := newMemory()
+			s.before = s.mover(endpoint, 3, 2, 1)
+			w := s.walk(endpoint, time.Time{}, mem, ingest.Options{})
+			s.requireUnchangedStored(endpoint, mem, w.To)
+			s.before = nil
+			s.walk(endpoint, time.Time{}, mem, ingest.Options{})
+			s.requireEqual(endpoint, mem)
+		})
+	}
+}
