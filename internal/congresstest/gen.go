@@ -519,6 +519,16 @@ func generatorFor(name string) genFunc {
 				Name: g.pick(72, g.words.subjects) + " Committee", SystemCode: code, UpdateDate: zulu(g.at),
 				URL: fmt.Sprintf("%s/committee/%s/%s?format=json", itemURLBase, lower(chamber), code),
 			}
+			if g.idx%5 == 4 {
+				// A subcommittee listed on its own, with its parent.
+				cm.SystemCode = prefix + letters(g.idx) + "10"
+				cm.Name = "Subcommittee on " + g.pick(74, g.words.subjects)
+				parent := prefix + letters(g.idx-1) + "00"
+				cm.Parent = &committeeRef{Name: g.pick(72, g.words.subjects) + " Committee", SystemCode: parent,
+					URL: fmt.Sprintf("%s/committee/%s/%s?format=json", itemURLBase, lower(chamber), parent)}
+				cm.URL = fmt.Sprintf("%s/committee/%s/%s?format=json", itemURLBase, lower(chamber), cm.SystemCode)
+				return cm
+			}
 			if g.intn(73, 3) == 0 {
 				sub := prefix + letters(g.idx) + "01"
 				cm.Subcommittees = []committeeRef{{

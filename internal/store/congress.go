@@ -1,0 +1,312 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/opendiscourse/congressflow/internal/congress"
+)
+
+// CongressSchema is the schema of the Congress.gov tables.
+const CongressSchema = "congress"
+
+// TableName returns the table of an endpoint: its name with '-' as '_'
+// ("house-vote" is congress.house_vote).
+func TableName(endpoint string) string { return strings.ReplaceAll(endpoint, "-", "_") }
+
+// Tables knows how to write each endpoint's items into its table. Build it
+// once with [NewTables]; it is safe for concurrent use.
+type Tables struct {
+	byName map[string]*table
+}
+
+// table is one endpoint's table and its prepared SQL.
+type table struct {
+	ep       congress.Endpoint
+	ident    string   // congress.<name>, sanitized
+	stage    string   // the temporary staging table, sanitized
+	copyCols []string // staged columns, in COPY order
+	create   string   // creates the staging table when the session lacks it
+	upsert   string   // staging → table, returning inserted and updated counts
+}
+
+// NewTables prepares the SQL for every registry endpoint. Identifiers come
+// from the registry (an allow-list) and are quoted.
+func NewTables() *Tables {
+	ts := &Tables{byName: map[string]*table{}}
+	for _, ep := range congress.Endpoints() {
+		ts.byName[ep.Name] = newTable(ep)
+	}
+	return ts
+}
+
+func newTable(ep congress.Endpoint) *table {
+	name := TableName(ep.Name)
+	t := &table{
+		ep:    ep,
+		ident: pgx.Identifier{CongressSchema, name}.Sanitize(),
+		stage: pgx.Identifier{"_stage_" + name}.Sanitize(),
+	}
+	var keys []string
+	for _, k := range ep.Key {
+		keys = append(keys, k.Name)
+	}
+	t.copyCols = append(t.copyCols, keys...)
+	for _, c := range ep.Columns {
+		t.copyCols = append(t.copyCols, c.Name)
+	}
+	if ep.UpdateField != "" {
+		t.copyCols = append(t.copyCols, "update_date")
+	}
+	t.copyCols = append(t.copyCols, "data", "content_hash")
+
+	quote := func(cols []string) []string {
+		out := make([]string, len(cols))
+		for i, c := range cols {
+			out[i] = pgx.Identifier{c}.Sanitize()
+		}
+		return out
+	}
+	cols, keyCols := quote(t.copyCols), quote(keys)
+	var set []string
+	for _, c := range cols[len(keys):] {
+		set = append(set, c+" = excluded."+c)
+	}
+	t.create = fmt.Sprintf(`CREATE TEMP TABLE IF NOT EXISTS %s (LIKE %s INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`, t.stage, t.ident)
+	// A row is written when its content changed, or to move last_seen_at
+	// on at most once a day; updated_at moves only with the content.
+	t.upsert = fmt.Sprintf(`WITH up AS (
+    INSERT INTO %[1]s AS t (%[2]s, first_seen_at, last_seen_at, updated_at)
+    SELECT %[2]s, now(), now(), now() FROM %[3]s
+    ON CONFLICT (%[4]s) DO UPDATE SET %[5]s,
+        last_seen_at = excluded.last_seen_at,
+        updated_at = CASE WHEN t.content_hash IS DISTINCT FROM excluded.content_hash THEN excluded.updated_at ELSE t.updated_at END
+    WHERE t.content_hash IS DISTINCT FROM excluded.content_hash
+       OR t.last_seen_at < excluded.last_seen_at - interval '1 day'
+    RETURNING (xmax = 0) AS inserted, updated_at = now() AS changed
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE changed AND NOT inserted) FROM up`,
+		t.ident, strings.Join(cols, ", "), t.stage, strings.Join(keyCols, ", "), strings.Join(set, ", "))
+	return t
+}
+
+func (ts *Tables) table(endpoint string) (*table, error) {
+	t, ok := ts.byName[endpoint]
+	if !ok {
+		return nil, fmt.Errorf("store: no table for endpoint %q", endpoint)
+	}
+	return t, nil
+}
+
+// UpsertCounts says what an upsert did with a page's distinct items.
+type UpsertCounts struct {
+	Inserted  int `json:"inserted"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+}
+
+// Add returns the sum of two counts.
+func (c UpsertCounts) Add(o UpsertCounts) UpsertCounts {
+	return UpsertCounts{c.Inserted + o.Inserted, c.Updated + o.Updated, c.Unchanged + o.Unchanged}
+}
+
+// Upsert writes items of endpoint in tx: COPY into a temporary staging
+// table, then one INSERT … ON CONFLICT that rewrites only rows whose
+// content hash changed. Duplicate keys within items keep the last one.
+func (ts *Tables) Upsert(ctx context.Context, tx pgx.Tx, endpoint string, items []congress.Item) (UpsertCounts, error) {
+	var c UpsertCounts
+	if len(items) == 0 {
+		return c, nil
+	}
+	t, err := ts.table(endpoint)
+	if err != nil {
+		return c, err
+	}
+	rows, err := t.rows(items)
+	if err != nil {
+		return c, err
+	}
+	if _, err := tx.Exec(ctx, t.create); err != nil {
+		return c, wrap("create staging table for "+endpoint, err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"_stage_" + TableName(endpoint)}, t.copyCols, pgx.CopyFromRows(rows)); err != nil {
+		return c, wrap("copy "+endpoint+" items", err)
+	}
+	var ins, upd int
+	if err := tx.QueryRow(ctx, t.upsert).Scan(&ins, &upd); err != nil {
+		return c, wrap("upsert "+endpoint+" items", err)
+	}
+	return UpsertCounts{Inserted: ins, Updated: upd, Unchanged: len(rows) - ins - upd}, nil
+}
+
+// rows converts items to COPY rows, last occurrence of a key winning.
+func (t *table) rows(items []congress.Item) ([][]any, error) {
+	index := make(map[string]int, len(items))
+	rows := make([][]any, 0, len(items))
+	for _, it := range items {
+		row := make([]any, 0, len(t.copyCols))
+		for i, k := range t.ep.Key {
+			v := it.KeyParts[i]
+			if k.Type == congress.TypeInt {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("store: %s key %s %q is not an integer", t.ep.Name, k.Name, v)
+				}
+				row = append(row, n)
+				continue
+			}
+			row = append(row, v)
+		}
+		vals, err := t.ep.ColumnValues(it.Raw)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		row = append(row, vals...)
+		if t.ep.UpdateField != "" {
+			var upd any
+			if !it.UpdateDate.IsZero() {
+				upd = it.UpdateDate
+			}
+			row = append(row, upd)
+		}
+		sum := sha256.Sum256(it.Raw)
+		row = append(row, json.RawMessage(it.Raw), sum[:])
+		if i, dup := index[it.Key]; dup {
+			rows[i] = row
+			continue
+		}
+		index[it.Key] = len(rows)
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// RecordSeen adds keys to a walk's seen set for scope and returns how many
+// were new.
+func RecordSeen(ctx context.Context, db DBTX, walkID string, scope int, keys []string) (int, error) {
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	tag, err := db.Exec(ctx, `INSERT INTO ops.ingest_seen (walk_id, scope, key)
+SELECT $1, $2, k FROM unnest($3::text[]) AS k ON CONFLICT DO NOTHING`, walkID, scope, keys)
+	if err != nil {
+		return 0, wrap("record seen keys", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// ForgetSeen drops a walk's seen sets.
+func ForgetSeen(ctx context.Context, db DBTX, walkID string) error {
+	_, err := db.Exec(ctx, `DELETE FROM ops.ingest_seen WHERE walk_id = $1`, walkID)
+	return wrap("forget seen keys", err)
+}
+
+// SaveCursor stores a walk's cursor: seq counts the pages it has committed.
+func SaveCursor(ctx context.Context, db DBTX, walkID, endpoint string, seq int, cursor []byte) error {
+	_, err := db.Exec(ctx, `INSERT INTO ops.ingest_cursors (walk_id, endpoint, seq, cursor, updated_at)
+VALUES ($1, $2, $3, $4, now())
+ON CONFLICT (walk_id) DO UPDATE SET seq = excluded.seq, cursor = excluded.cursor, updated_at = now()`,
+		walkID, endpoint, seq, json.RawMessage(cursor))
+	return wrap("save cursor", err)
+}
+
+// LoadCursor returns a walk's stored cursor and its seq; found is false
+// when none was stored.
+func LoadCursor(ctx context.Context, db DBTX, walkID string) (seq int, cursor []byte, found bool, err error) {
+	err = db.QueryRow(ctx, `SELECT seq, cursor FROM ops.ingest_cursors WHERE walk_id = $1`, walkID).Scan(&seq, &cursor)
+	if err == pgx.ErrNoRows {
+		return 0, nil, false, nil
+	}
+	if err != nil {
+		return 0, nil, false, wrap("load cursor", err)
+	}
+	return seq, cursor, true, nil
+}
+
+// IngestRun is one row of ops.ingest_runs: one endpoint walk.
+type IngestRun struct {
+	WalkID, WorkflowID, RunID, Endpoint, Mode string
+	Congresses                                []int
+	WindowFrom                                *time.Time
+	WindowTo                                  time.Time
+	Status                                    string
+	Pages                                     int
+	Items, Inserted, Updated, Unchanged       int64
+	Rejected                                  int64
+	Requests, MinRequests, Retries, Limited   int
+	Count, Confirmed, Gap                     int64
+	Error                                     string
+	StartedAt, UpdatedAt                      time.Time
+	FinishedAt                                *time.Time
+}
+
+// Statuses of an ingest run.
+const (
+	RunRunning   = "running"
+	RunCompleted = "completed"
+	RunFailed    = "failed"
+)
+
+// SaveIngestRun inserts or updates a walk's row. StartedAt is kept from
+// the first save; FinishedAt is set when the status is final.
+func SaveIngestRun(ctx context.Context, db DBTX, r IngestRun) error {
+	if r.Congresses == nil {
+		r.Congresses = []int{}
+	}
+	_, err := db.Exec(ctx, `INSERT INTO ops.ingest_runs (walk_id, workflow_id, run_id, endpoint, mode, congresses,
+    window_from, window_to, status, pages, items, inserted, updated, unchanged, rejected,
+    requests, min_requests, retries, rate_limited, count_reported, confirmed, gap, error, finished_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+    CASE WHEN $9 = 'running' THEN NULL ELSE now() END)
+ON CONFLICT (walk_id) DO UPDATE SET run_id = excluded.run_id, status = excluded.status, pages = excluded.pages,
+    items = excluded.items, inserted = excluded.inserted, updated = excluded.updated, unchanged = excluded.unchanged,
+    rejected = excluded.rejected, requests = excluded.requests, min_requests = excluded.min_requests,
+    retries = excluded.retries, rate_limited = excluded.rate_limited, count_reported = excluded.count_reported,
+    confirmed = excluded.confirmed, gap = excluded.gap, error = excluded.error, updated_at = now(),
+    finished_at = excluded.finished_at`,
+		r.WalkID, r.WorkflowID, r.RunID, r.Endpoint, r.Mode, r.Congresses, r.WindowFrom, r.WindowTo, r.Status,
+		r.Pages, r.Items, r.Inserted, r.Updated, r.Unchanged, r.Rejected,
+		r.Requests, r.MinRequests, r.Retries, r.Limited, r.Count, r.Confirmed, r.Gap, r.Error)
+	return wrap("save ingest run", err)
+}
+
+// GetIngestRun returns a walk's row.
+func GetIngestRun(ctx context.Context, db DBTX, walkID string) (IngestRun, error) {
+	var r IngestRun
+	err := db.QueryRow(ctx, `SELECT walk_id, workflow_id, run_id, endpoint, mode, congresses, window_from, window_to, status,
+    pages, items, inserted, updated, unchanged, rejected, requests, min_requests, retries, rate_limited,
+    count_reported, confirmed, gap, error, started_at, updated_at, finished_at
+FROM ops.ingest_runs WHERE walk_id = $1`, walkID).Scan(&r.WalkID, &r.WorkflowID, &r.RunID, &r.Endpoint, &r.Mode,
+		&r.Congresses, &r.WindowFrom, &r.WindowTo, &r.Status, &r.Pages, &r.Items, &r.Inserted, &r.Updated,
+		&r.Unchanged, &r.Rejected, &r.Requests, &r.MinRequests, &r.Retries, &r.Limited, &r.Count, &r.Confirmed,
+		&r.Gap, &r.Error, &r.StartedAt, &r.UpdatedAt, &r.FinishedAt)
+	if err != nil {
+		return r, wrap("read ingest run "+walkID, err)
+	}
+	return r, nil
+}
+
+// TableRows returns the number of rows of each endpoint's table, exactly
+// (count(*)), for the endpoints named.
+func TableRows(ctx context.Context, db DBTX, endpoints []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(endpoints))
+	for _, name := range endpoints {
+		if _, ok := congress.EndpointByName(name); !ok {
+			return nil, fmt.Errorf("store: no table for endpoint %q", name)
+		}
+		var n int64
+		q := `SELECT count(*) FROM ` + pgx.Identifier{CongressSchema, TableName(name)}.Sanitize()
+		if err := db.QueryRow(ctx, q).Scan(&n); err != nil {
+			return nil, wrap("count rows of "+name, err)
+		}
+		out[name] = n
+	}
+	return out, nil
+}
