@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -107,6 +108,8 @@ func refItemFromCompact(ep Endpoint, c json.RawMessage) (Item, error) {
 			if s, ok := scalarText(v); ok {
 				if t, ok := ParseTime(s); ok {
 					item.UpdateDate = t.UTC()
+					_, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
+					item.DateOnly = err == nil
 				}
 			}
 		}
