@@ -34,8 +34,14 @@ GRPC_PORT  ?= 7233
 KEEP       ?= 1
 # INPUT is the PipelineInput JSON for `make run`, e.g.
 #   make run INPUT='{"tune":{"apply":true,"restart_policy":"command"}}'
-INPUT      ?= {}
+# Default: every stage; the ingest walks the default endpoints of the real
+# API with CONGRESS_API_KEY, or every endpoint of the bundled fake without.
+INPUT      ?=
 export INPUT
+# FAKE_PORT is where `make run` serves the fake Congress.gov API when
+# CONGRESS_API_KEY is unset; FAKE_ITEMS its items per endpoint.
+FAKE_PORT  ?= 8089
+FAKE_ITEMS ?= 2000
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 
 .PHONY: help
@@ -105,6 +111,7 @@ run: temporal-cli
 	@go build -o $(DATA_DIR)/bin/worker ./worker
 	@go build -o $(DATA_DIR)/bin/starter ./starter
 	@go build -o $(DATA_DIR)/bin/localpg ./internal/pgtest/cmd/localpg
+	@go build -o $(DATA_DIR)/bin/fakecongress ./internal/congresstest/cmd/fakecongress
 	@pids=(); started_pg=0; \
 	cleanup() { \
 	  trap - EXIT INT TERM; \
@@ -134,6 +141,15 @@ run: temporal-cli
 	  export PG_RESTART_COMMAND=$${PG_RESTART_COMMAND:-"$(CURDIR)/$(DATA_DIR)/bin/localpg restart -dir $(CURDIR)/$(DATA_DIR)/pg"}; \
 	fi; \
 	export DATABASE_URL; \
+	if [ -z "$${CONGRESS_API_KEY:-}" ]; then \
+	  export CONGRESS_API_BASE_URL=http://127.0.0.1:$(FAKE_PORT)/v3 CONGRESS_API_KEY=OFFLINE-DEMO-KEY; \
+	  echo "make run: no CONGRESS_API_KEY, so the ingest reads the bundled fake Congress.gov API at $$CONGRESS_API_BASE_URL ($(FAKE_ITEMS) items per endpoint); get a free key at https://api.congress.gov/sign-up/ and set CONGRESS_API_KEY to ingest the real API"; \
+	  $(DATA_DIR)/bin/fakecongress -addr 127.0.0.1:$(FAKE_PORT) -items $(FAKE_ITEMS) -key OFFLINE-DEMO-KEY -log-format json >$(DATA_DIR)/fakecongress.log 2>&1 & pids+=($$!); \
+	  if [ -z "$$INPUT" ]; then INPUT='{"ingest":{"endpoints":["all"]}}'; fi; \
+	else \
+	  echo "make run: ingesting the real Congress.gov API at $${CONGRESS_API_BASE_URL:-https://api.congress.gov/v3} with CONGRESS_API_KEY"; \
+	fi; \
+	if [ -z "$$INPUT" ]; then INPUT='{}'; fi; \
 	echo "make run: starting the worker (log: $(DATA_DIR)/worker.log)"; \
 	LOG_FORMAT=$${LOG_FORMAT:-json} $(DATA_DIR)/bin/worker --probe-paths "$(CURDIR),$(DATA_DIR)" >$(DATA_DIR)/worker.log 2>&1 & pids+=($$!); \
 	for i in $$(seq 1 120); do \

@@ -137,5 +137,27 @@ func printPipelineSummary(w io.Writer, res workflows.PipelineResult) {
 			fmt.Fprintf(w, "              %-20s %-16s %s\n", o.Name, o.Outcome, o.Detail)
 		}
 	}
+	if r := res.Ingest; r != nil {
+		printIngestSummary(w, *r)
+	}
 	fmt.Fprintln(w, "  (starter run --wait --json prints the whole result)")
+}
+
+// printIngestSummary prints the ingest stage: one line per endpoint, then
+// the rows per table and the requests used against the minimum.
+func printIngestSummary(w io.Writer, r workflows.IngestResult) {
+	fmt.Fprintf(w, "  ingest:     %s\n", r.Summary)
+	for _, e := range r.Endpoints {
+		fmt.Fprintf(w, "              %s\n", e.Summary)
+	}
+	fmt.Fprintln(w, "              rows per table:")
+	for _, t := range r.Rows {
+		fmt.Fprintf(w, "                %-36s %10d\n", t.Table, t.Rows)
+	}
+	ratio := 0.0
+	if r.MinRequests > 0 {
+		ratio = float64(r.Requests) / float64(r.MinRequests)
+	}
+	fmt.Fprintf(w, "              requests used: %d (minimum %d, ratio %.2f; %d retried, %d rate-limited)\n",
+		r.Requests, r.MinRequests, ratio, r.Retries, r.RateLimited)
 }

@@ -20,6 +20,7 @@ import (
 	"syscall"
 
 	"github.com/opendiscourse/congressflow/internal/config"
+	"github.com/opendiscourse/congressflow/internal/congress"
 	"github.com/opendiscourse/congressflow/internal/logging"
 	"github.com/opendiscourse/congressflow/internal/workerapp"
 )
@@ -96,6 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if err != nil {
 		return err
 	}
+	cfg.Congress = congress.ConfigFromEnv(getenv, logger)
 	if *printSizing {
 		plan, profile, dbErr, err := workerapp.Plan(ctx, cfg, logger)
 		if err != nil {

@@ -19,13 +19,14 @@ const (
 	StageAnalyze    = "analyze"
 	StageTune       = "tune"
 	StageExtensions = "extensions"
+	StageIngest     = "ingest"
 )
 
 // pipelineStages is every stage in run order; a zero-value input runs them
 // all. Tune comes before extensions so that, after a restart (policy signal
 // or command), the extensions stage can create the extensions whose
 // libraries the tune stage added to shared_preload_libraries.
-var pipelineStages = []string{StageAnalyze, StageTune, StageExtensions}
+var pipelineStages = []string{StageAnalyze, StageTune, StageExtensions, StageIngest}
 
 // PipelineInput is the input of [PipelineWorkflow]. The zero value is valid
 // and runs every stage with its defaults.
@@ -41,6 +42,9 @@ type PipelineInput struct {
 	// Extensions selects what the extensions stage installs. The zero value
 	// installs the recommended profile into the ingest database.
 	Extensions activities.InstallExtensionsInput `json:"extensions"`
+	// Ingest is the input of the ingest stage's IngestWorkflow. The zero
+	// value walks every default endpoint in full.
+	Ingest IngestInput `json:"ingest"`
 }
 
 // PipelineResult is the result of [PipelineWorkflow]; a stage that did not
@@ -56,6 +60,9 @@ type PipelineResult struct {
 	// Extensions is the extensions stage's result: one outcome per
 	// extension.
 	Extensions *activities.InstallExtensionsResult `json:"extensions,omitempty"`
+	// Ingest is the ingest stage's result: per endpoint what was walked,
+	// stored and spent, and the rows per table.
+	Ingest *IngestResult `json:"ingest,omitempty"`
 }
 
 // PipelineProgress answers the "progress" query.
@@ -79,6 +86,11 @@ func (in PipelineInput) Validate() error {
 	if slices.Contains(in.stages(), StageTune) {
 		if err := in.tuneInput().Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("tune: %w", err))
+		}
+	}
+	if slices.Contains(in.stages(), StageIngest) {
+		if err := in.Ingest.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("ingest: %w", err))
 		}
 	}
 	if slices.Contains(in.stages(), StageExtensions) {
@@ -137,7 +149,13 @@ func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, e
 		return PipelineResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, nil)
 	}
 	logger := workflow.GetLogger(ctx)
-	progress := PipelineProgress{Pending: in.stages(), Done: []string{}}
+	stages := in.stages()
+	// Runs recorded before the ingest stage existed ran three stages by
+	// default; they replay as they ran.
+	if v := workflow.GetVersion(ctx, "pipeline-ingest-stage", workflow.DefaultVersion, 1); v == workflow.DefaultVersion {
+		stages = slices.DeleteFunc(stages, func(s string) bool { return s == StageIngest })
+	}
+	progress := PipelineProgress{Pending: stages, Done: []string{}}
 	if err := workflow.SetQueryHandler(ctx, config.QueryProgress, func() (PipelineProgress, error) {
 		return progress, nil
 	}); err != nil {
@@ -179,6 +197,14 @@ func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, e
 			var r activities.InstallExtensionsResult
 			err = workflow.ExecuteActivity(actx, ext.InstallExtensions, in.Extensions).Get(ctx, &r)
 			result.Extensions = &r
+		case StageIngest:
+			cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+				WorkflowID:    config.IngestIDPrefix + workflow.GetInfo(ctx).WorkflowExecution.ID,
+				StaticSummary: "ingest Congress.gov (pipeline stage)",
+			})
+			var r IngestResult
+			err = workflow.ExecuteChildWorkflow(cctx, IngestWorkflow, in.Ingest).Get(ctx, &r)
+			result.Ingest = &r
 		}
 		if err != nil {
 			return result, fmt.Errorf("stage %s: %w", stage, err)
@@ -218,4 +244,6 @@ func Register(r Registry) {
 	r.RegisterWorkflow(PipelineWorkflow)
 	r.RegisterWorkflow(TuneWorkflow)
 	r.RegisterWorkflow(RevertTuningWorkflow)
+	r.RegisterWorkflow(IngestWorkflow)
+	r.RegisterWorkflow(IngestEndpointWorkflow)
 }

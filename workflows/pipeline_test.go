@@ -27,6 +27,7 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env.RegisterActivity(&activities.Extensions{})
 	env.RegisterActivity(&activities.Tuning{})
 	env.RegisterWorkflow(workflows.TuneWorkflow)
+	env.RegisterWorkflow(workflows.IngestWorkflow)
 	return env
 }
 
@@ -60,13 +61,22 @@ func TestPipelineZeroInputRunsEveryStageInOrder(t *testing.T) {
 			return wantExt, nil
 		}).Once()
 
+	wantIngest := workflows.IngestResult{Summary: "ingested 12 endpoints"}
+	env.OnWorkflow(workflows.IngestWorkflow, mock.Anything, workflows.IngestInput{}).
+		Return(func(workflow.Context, workflows.IngestInput) (workflows.IngestResult, error) {
+			order = append(order, "ingest")
+			return wantIngest, nil
+		}).Once()
+
 	env.ExecuteWorkflow(workflows.PipelineWorkflow, workflows.PipelineInput{})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	var got workflows.PipelineResult
 	require.NoError(t, env.GetWorkflowResult(&got))
-	require.Equal(t, []string{workflows.StageAnalyze, workflows.StageTune, workflows.StageExtensions}, got.Stages)
-	require.Equal(t, []string{"analyze", "tune", "extensions"}, order)
+	all := []string{workflows.StageAnalyze, workflows.StageTune, workflows.StageExtensions, workflows.StageIngest}
+	require.Equal(t, all, got.Stages)
+	require.Equal(t, []string{"analyze", "tune", "extensions", "ingest"}, order)
+	require.Equal(t, wantIngest.Summary, got.Ingest.Summary)
 	require.Equal(t, want, *got.Analysis)
 	require.Equal(t, wantTune, *got.Tune)
 	require.Equal(t, wantExt, *got.Extensions)
@@ -75,7 +85,7 @@ func TestPipelineZeroInputRunsEveryStageInOrder(t *testing.T) {
 	require.NoError(t, err)
 	var p workflows.PipelineProgress
 	require.NoError(t, v.Get(&p))
-	require.Equal(t, []string{workflows.StageAnalyze, workflows.StageTune, workflows.StageExtensions}, p.Done)
+	require.Equal(t, all, p.Done)
 	require.Empty(t, p.Pending)
 	env.AssertExpectations(t)
 }

@@ -25,6 +25,7 @@ const (
 	PipelineIDPrefix = "congressflow-pipeline-"
 	TuneIDPrefix     = "congressflow-tune-"
 	RevertIDPrefix   = "congressflow-tune-revert-"
+	IngestIDPrefix   = "congressflow-ingest-"
 )
 
 // Signal and query names.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
+	"github.com/opendiscourse/congressflow/internal/congress"
 	"github.com/opendiscourse/congressflow/internal/logging"
 	"github.com/opendiscourse/congressflow/internal/pgext"
 	"github.com/opendiscourse/congressflow/internal/pgtune"
@@ -56,6 +57,11 @@ type Config struct {
 	// memory/cpus, e.g. "16GB" and 4. Empty: unknown.
 	PGHostMemory string
 	PGHostCPUs   int
+	// Congress configures the Congress.gov client (base URL, key); its
+	// String and LogValue redact the key. The worker fills the connection
+	// count from the sizing plan and the limiter from APIRequestsPerHour
+	// when they are unset. Default: the real API with DEMO_KEY.
+	Congress congress.Config
 	// StopTimeout is how long a stopping worker lets running activities
 	// finish. Default 30s.
 	StopTimeout time.Duration
@@ -206,8 +212,12 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	api, err := newCongressClient(cfg, plan, logger)
+	if err != nil {
+		return err
+	}
 	w := worker.New(c, cfg.TaskQueue, opts)
-	Register(w, Deps{Pool: pool, Logger: logger, Prober: prober, Config: cfg})
+	Register(w, Deps{Pool: pool, Logger: logger, Prober: prober, Config: cfg, Congress: api})
 	logger.InfoContext(ctx, "worker: polling", "task_queue", cfg.TaskQueue)
 	stop := make(chan any)
 	go func() {
@@ -279,14 +289,39 @@ func resourceTuner(plan sizing.Plan, info worker.SysInfoProvider) (worker.Worker
 	})
 }
 
+// newCongressClient builds the process's one Congress.gov client: every
+// ingest activity of this worker shares its connections and its rate
+// budget.
+func newCongressClient(cfg Config, plan sizing.Plan, logger *slog.Logger) (*congress.Client, error) {
+	cc := cfg.Congress
+	if cc.APIKey == "" {
+		cc.APIKey = congress.DemoKey
+	}
+	if cc.MaxConnsPerHost == 0 {
+		cc.MaxConnsPerHost = plan.HTTPConnsPerHost.N
+	}
+	if cc.Limiter == nil {
+		cc.Limiter = congress.NewTokenBucket(cfg.APIRequestsPerHour, 0)
+	}
+	cc.Logger = logger
+	api, err := congress.New(cc)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("worker: Congress.gov client ready", "congress", cc.WithDefaults())
+	return api, nil
+}
+
 // Deps are what the activities need.
 type Deps struct {
 	Pool   *pgxpool.Pool
 	Logger *slog.Logger
 	Prober *sysprobe.Prober
 	// Config carries the tune stage's settings (restart command, database
-	// host hardware).
+	// host hardware) and the API base URL.
 	Config Config
+	// Congress is the Congress.gov client of the ingest activities.
+	Congress *congress.Client
 }
 
 // Register registers every workflow and activity on w.
@@ -298,6 +333,12 @@ func Register(w worker.Registry, d Deps) {
 		Logger: d.Logger,
 	})
 	w.RegisterActivity(&activities.Extensions{Pool: d.Pool, Catalog: pgext.Default(), Logger: d.Logger})
+	w.RegisterActivity(&activities.Ingest{
+		Pool:    d.Pool,
+		Client:  d.Congress,
+		BaseURL: d.Config.Congress.WithDefaults().BaseURL,
+		Logger:  d.Logger,
+	})
 	w.RegisterActivity(&activities.Tuning{
 		Pool:           d.Pool,
 		Prober:         d.Prober,
