@@ -462,7 +462,7 @@ func IngestWorkflow(ctx workflow.Context, in IngestInput) (IngestResult, error) 
 		show()
 	})
 	running, next := 0, 0
-	var fatal error
+	var fatal *temporal.ApplicationError
 	start := func(i int) {
 		n := names[i]
 		opts := workflow.ChildWorkflowOptions{
@@ -482,8 +482,8 @@ func IngestWorkflow(ctx workflow.Context, in IngestInput) (IngestResult, error) 
 			if err != nil {
 				prog[i].Status, prog[i].Error = StatusFailed, oneLine(err)
 				prog[i].Summary = prog[i].line()
-				if fatal == nil && keyRejected(err) {
-					fatal = err
+				if ae := keyRejected(err); fatal == nil && ae != nil {
+					fatal = ae
 					cancelChildren()
 				}
 			} else {
@@ -522,10 +522,8 @@ func IngestWorkflow(ctx workflow.Context, in IngestInput) (IngestResult, error) 
 		}
 	}
 	if fatal != nil {
-		var ae *temporal.ApplicationError
-		errors.As(fatal, &ae)
 		res.Summary = "stopped: the API rejected the key: " + oneLine(fatal)
-		return res, temporal.NewNonRetryableApplicationError(res.Summary, ae.Type(), nil)
+		return res, temporal.NewNonRetryableApplicationError(res.Summary, fatal.Type(), nil)
 	}
 
 	var rows map[string]int64
@@ -547,14 +545,19 @@ func IngestWorkflow(ctx workflow.Context, in IngestInput) (IngestResult, error) 
 	return res, nil
 }
 
-// keyRejected reports whether err says the API refused the key: no other
-// endpoint can get further.
-func keyRejected(err error) bool {
-	var ae *temporal.ApplicationError
-	if !errors.As(err, &ae) {
-		return false
+// keyRejected returns the error that says the API refused the key, if err
+// carries one: no other endpoint can get further.
+func keyRejected(err error) *temporal.ApplicationError {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		var ae *temporal.ApplicationError
+		if errors.As(e, &ae) {
+			if strings.HasPrefix(ae.Type(), "API_KEY_") || ae.Type() == activities.ErrTypeAPIForbidden {
+				return ae
+			}
+			e = ae
+		}
 	}
-	return strings.HasPrefix(ae.Type(), "API_KEY_") || ae.Type() == activities.ErrTypeAPIForbidden
+	return nil
 }
 
 func ingestSummary(prog []EndpointProgress) string {

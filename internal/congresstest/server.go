@@ -127,6 +127,7 @@ type Handler struct {
 	emptyPages int64
 	midPages   int64
 	shuffler   *rand.Rand
+	settled    bool
 	urls       []string
 	urlNext    int
 	windows    map[string][]time.Time
@@ -384,13 +385,16 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, ds *dataset, cong
 		}
 	}
 
+	h.mu.Lock()
+	moving := !h.settled
+	h.mu.Unlock()
 	ds.mu.Lock()
 	ds.listCalls++
 	now := h.now()
-	if h.opts.TouchEvery > 0 && ds.listCalls%h.opts.TouchEvery == 0 && ds.n > 0 {
+	if moving && h.opts.TouchEvery > 0 && ds.listCalls%h.opts.TouchEvery == 0 && ds.n > 0 {
 		ds.touch(ds.rng(h.seed), h.opts.TouchCount, now)
 	}
-	if h.opts.InsertEvery > 0 && ds.listCalls%h.opts.InsertEvery == 0 {
+	if moving && h.opts.InsertEvery > 0 && ds.listCalls%h.opts.InsertEvery == 0 {
 		ds.insert(h.opts.InsertCount, now)
 	}
 	var shuffle *rand.Rand
@@ -742,6 +746,14 @@ func (h *Handler) Count(endpoint string) (int, error) {
 	ds.mu.Lock()
 	defer ds.mu.Unlock()
 	return ds.n, nil
+}
+
+// Settle stops the changes TouchEvery and InsertEvery make, so that a
+// later walk sees a quiet source.
+func (h *Handler) Settle() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.settled = true
 }
 
 // Touch updates n random items of an endpoint, as an edit on Congress.gov
