@@ -13,6 +13,7 @@ import (
 
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/pgtune"
+	"github.com/opendiscourse/congressflow/internal/strictjson"
 )
 
 // revertPolicies are the restart policies [RevertTuningWorkflow] knows:
@@ -32,11 +33,16 @@ type RevertInput struct {
 	// RestartTimeout bounds the restart, as a Go duration such as "10m".
 	// Default 10m.
 	RestartTimeout string `json:"restart_timeout,omitempty"`
+	// problems is what decoding found wrong (see input.go).
+	problems strictjson.Problems
 }
 
 // Validate checks the input and returns every problem, each naming its
-// field.
+// field; unknown fields and values of the wrong kind are reported alone.
 func (in RevertInput) Validate() error {
+	if err := in.problems.Err(); err != nil {
+		return err
+	}
 	var errs []error
 	if strings.TrimSpace(in.RunID) == "" {
 		errs = append(errs, errors.New("run_id: empty; give the run ID of the TuneWorkflow execution to revert (ops.tuning_changes.run_id)"))

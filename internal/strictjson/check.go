@@ -333,11 +333,16 @@ func fitsNumber(s string, t reflect.Type) bool {
 }
 
 func describeNumber(t reflect.Type) string {
+	bits := t.Bits()
 	switch {
+	case isInt(t) && bits == 64:
+		return "a whole number"
 	case isInt(t):
-		return fmt.Sprintf("a whole number (%d-bit)", t.Bits())
+		return fmt.Sprintf("a whole number from %d to %d", int64(-1)<<(bits-1), int64(1)<<(bits-1)-1)
+	case isUint(t) && bits == 64:
+		return "a whole number, 0 or more"
 	case isUint(t):
-		return fmt.Sprintf("a whole number, 0 or more (%d-bit)", t.Bits())
+		return fmt.Sprintf("a whole number from 0 to %d", uint64(1)<<bits-1)
 	default:
 		return "a number"
 	}
