@@ -25,7 +25,7 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 	asJSON := fs.Bool("json", false, "with --wait: print the whole result as JSON instead of the summary")
 	stages := fs.String("stages", "", "comma-separated stages to run (default: all)")
 	input := fs.String("input", "", `full PipelineInput as JSON, e.g. '{"stages":["analyze"]}'`)
-	id := fs.String("id", "", "workflow ID (default: "+config.PipelineIDPrefix+"<UTC timestamp>)")
+	id := fs.String("id", "", "workflow ID (default: "+config.PipelineIDPrefix+"<UTC time>-<random>); one already running fails the start")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,9 +45,9 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 	}
 	wfID := *id
 	if wfID == "" {
-		wfID = timestampID(config.PipelineIDPrefix)
+		wfID = newWorkflowID(config.PipelineIDPrefix)
 	}
-	run, err := a.start(ctx, wfID, "congressflow pipeline: "+strings.Join(orAll(in.Stages), ", "), workflows.PipelineWorkflow, in)
+	run, err := a.start(ctx, a.statusWriter(*asJSON), wfID, "congressflow pipeline: "+strings.Join(orAll(in.Stages), ", "), workflows.PipelineWorkflow, in)
 	if err != nil {
 		return err
 	}
@@ -55,8 +55,6 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "started PipelineWorkflow\n  workflow id: %s\n  run id:      %s\n  web ui:      %s\n",
-		run.GetID(), run.GetRunID(), a.workflowURL(run.GetID(), run.GetRunID()))
 	if !*wait {
 		return nil
 	}
