@@ -106,9 +106,8 @@ func printExtensionResults(w io.Writer, res activities.InstallExtensionsResult) 
 		fmt.Fprintf(w, ", installable %d", c.Installable)
 	}
 	fmt.Fprintln(w)
-	if res.RestartNeeded {
-		fmt.Fprintf(w, "restart needed: the tune stage adds %s to shared_preload_libraries; restart PostgreSQL, then run `starter extensions` again\n",
-			strings.Join(res.PreloadNeeded, ", "))
+	if hint := preloadHint(res, "`starter extensions`"); hint != "" {
+		fmt.Fprintln(w, "next:", hint)
 	}
 	return nil
 }

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
+	"github.com/opendiscourse/congressflow/internal/pgext"
 	"github.com/opendiscourse/congressflow/workflows"
 )
 
@@ -124,16 +126,56 @@ func printPipelineSummary(w io.Writer, res workflows.PipelineResult) {
 		}
 	}
 	if r := res.Extensions; r != nil {
-		c := r.Counts
-		fmt.Fprintf(w, "  extensions: %d installed, %d already present, %d need preload, %d not available, %d not permitted, %d failed (database %s)\n",
-			c.Installed, c.AlreadyPresent, c.NeedsPreload, c.NotAvailable, c.NotPermitted, c.Failed, r.Database)
-		for _, o := range r.Outcomes {
-			switch o.Outcome {
-			case "installed", "already_present", "installable":
-				continue
-			}
-			fmt.Fprintf(w, "              %-20s %-16s %s\n", o.Name, o.Outcome, o.Detail)
-		}
+		printExtensionsSummary(w, *r)
 	}
 	fmt.Fprintln(w, "  (starter run --wait --json prints the whole result)")
+}
+
+// printExtensionsSummary names every extension with its outcome: those
+// that worked by outcome, the others one a line with the detail, and what
+// to run next when some wait for shared_preload_libraries.
+func printExtensionsSummary(w io.Writer, r activities.InstallExtensionsResult) {
+	c := r.Counts
+	fmt.Fprintf(w, "  extensions: %d installed, %d already present, %d need preload, %d not available, %d not permitted, %d failed",
+		c.Installed, c.AlreadyPresent, c.NeedsPreload, c.NotAvailable, c.NotPermitted, c.Failed)
+	if c.Installable > 0 {
+		fmt.Fprintf(w, ", %d installable", c.Installable)
+	}
+	fmt.Fprintf(w, " (database %s)\n", r.Database)
+	for _, outcome := range []pgext.Outcome{pgext.OutcomeInstalled, pgext.OutcomeAlreadyPresent, pgext.OutcomeInstallable} {
+		var names []string
+		for _, o := range r.Outcomes {
+			if o.Outcome == outcome {
+				names = append(names, o.Name)
+			}
+		}
+		if len(names) > 0 {
+			fmt.Fprintf(w, "              %-20s %s\n", outcome+":", strings.Join(names, ", "))
+		}
+	}
+	for _, o := range r.Outcomes {
+		switch o.Outcome {
+		case pgext.OutcomeInstalled, pgext.OutcomeAlreadyPresent, pgext.OutcomeInstallable:
+			continue
+		}
+		fmt.Fprintf(w, "              %-20s %-16s %s\n", o.Name, o.Outcome, o.Detail)
+	}
+	if hint := preloadHint(r, "the pipeline"); hint != "" {
+		fmt.Fprintf(w, "              next: %s\n", hint)
+	}
+}
+
+// preloadHint says what to run so that the extensions waiting for
+// shared_preload_libraries get created, or "" when none waits. again
+// names what to run once PostgreSQL has restarted.
+func preloadHint(r activities.InstallExtensionsResult, again string) string {
+	if len(r.PreloadNeeded) == 0 {
+		return ""
+	}
+	libs := strings.Join(r.PreloadNeeded, ", ")
+	if r.PreloadPendingRestart {
+		return fmt.Sprintf("a shared_preload_libraries change waits for a restart: restart PostgreSQL, then run %s again to create what needs %s", again, libs)
+	}
+	return fmt.Sprintf(`starter run --input '{"tune":{"apply":true,"restart_policy":"command"}}' adds %s to shared_preload_libraries, `+
+		"restarts PostgreSQL with the worker's PG_RESTART_COMMAND and creates the extensions (restart_policy signal: restart it yourself and signal)", libs)
 }

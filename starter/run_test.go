@@ -12,7 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 
+	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/devserver"
+	"github.com/opendiscourse/congressflow/internal/pgext"
+	"github.com/opendiscourse/congressflow/workflows"
 )
 
 var startedID = regexp.MustCompile(`(?m)^  workflow id: (\S+)\n  run id:      (\S+)\n  web ui:      (\S+)$`)
@@ -62,4 +65,49 @@ func TestRunStartsNeverShareARun(t *testing.T) {
 	require.Empty(t, out.String())
 	require.Len(t, startedID.FindAllString(errs.String(), -1), 1)
 	require.False(t, strings.Contains(errs.String(), "workflow started"), "no second report in the log")
+}
+
+// TestPipelineSummaryNamesEveryExtension: each extension of the result
+// appears in the summary with its outcome, and the hint for those waiting
+// for shared_preload_libraries says what to run: after a dry-run tune, the
+// apply with a restart; after an apply that waits for a restart, the
+// restart.
+func TestPipelineSummaryNamesEveryExtension(t *testing.T) {
+	t.Parallel()
+	recommended := pgext.Default().Recommended()
+	var outcomes []pgext.Result
+	for _, name := range recommended {
+		r := pgext.Result{Name: name, Outcome: pgext.OutcomeInstalled}
+		switch name {
+		case "pg_stat_statements":
+			r = pgext.Result{Name: name, Outcome: pgext.OutcomeNeedsPreload, Preload: name, Detail: "library pg_stat_statements is not in shared_preload_libraries"}
+		case "pg_cron":
+			r = pgext.Result{Name: name, Outcome: pgext.OutcomeNotAvailable, Package: "postgresql-15-cron", Detail: "optional member of the recommended profile"}
+		case "hstore":
+			r.Outcome = pgext.OutcomeAlreadyPresent
+		}
+		outcomes = append(outcomes, r)
+	}
+	ext := activities.InstallExtensionsResult{Database: "ingest", Outcomes: outcomes, Counts: pgext.CountOutcomes(outcomes),
+		PreloadNeeded: []string{"pg_stat_statements"}, RestartNeeded: true}
+
+	var buf bytes.Buffer
+	printPipelineSummary(&buf, workflows.PipelineResult{Stages: []string{"tune", "extensions"},
+		Tune: &workflows.TuneResult{DryRun: true, Summary: "dry run"}, Extensions: &ext})
+	out := buf.String()
+	require.Contains(t, out, "extensions: 14 installed, 1 already present, 1 need preload, 1 not available, 0 not permitted, 0 failed (database ingest)")
+	for _, name := range recommended {
+		require.Regexp(t, `(?m)^ {14}(\S+:\s+(\S+, )*`+regexp.QuoteMeta(name)+`(,|$)|`+regexp.QuoteMeta(name)+`\s+\S+\s+\S)`, out, "%s is named", name)
+	}
+	require.Regexp(t, `(?m)^ {14}already_present:\s+hstore$`, out)
+	require.Regexp(t, `(?m)^ {14}pg_cron\s+not_available\s+optional member of the recommended profile$`, out)
+	require.Regexp(t, `(?m)^ {14}pg_stat_statements\s+needs_preload\s+library pg_stat_statements`, out)
+	require.Contains(t, out, `next: starter run --input '{"tune":{"apply":true,"restart_policy":"command"}}' adds pg_stat_statements to shared_preload_libraries`)
+	require.NotContains(t, out, "run this stage again")
+
+	buf.Reset()
+	ext.PreloadPendingRestart = true
+	printPipelineSummary(&buf, workflows.PipelineResult{Stages: []string{"tune", "extensions"},
+		Tune: &workflows.TuneResult{Summary: "changed 20 settings", PendingRestart: []string{"shared_preload_libraries"}}, Extensions: &ext})
+	require.Contains(t, buf.String(), "next: a shared_preload_libraries change waits for a restart: restart PostgreSQL, then run the pipeline again")
 }
