@@ -7,6 +7,9 @@
 #   make lint   gofmt, go vet, staticcheck, workflowcheck
 #   make bench  benchmarks
 #   make up / make down   the docker compose stack
+#   make compose-check    validate docker-compose.yml
+#   make temporal-cli     the Temporal CLI (built once, ~15 min on 2 CPUs),
+#               linked as .data/bin/temporal
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -22,8 +25,12 @@ TEMPORAL_BIN   := $(CACHE_DIR)/temporal-cli-$(TEMPORAL_CLI_VERSION)/temporal
 STATICCHECK    := $(CACHE_DIR)/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 WORKFLOWCHECK  := $(CACHE_DIR)/tools/workflowcheck-$(WORKFLOWCHECK_VERSION)/workflowcheck
 
-# A temporal already on PATH wins; otherwise the cached build.
+# A temporal already on PATH wins, or TEMPORAL=/path/to/temporal; otherwise
+# the cached build.
 TEMPORAL ?= $(or $(shell command -v temporal 2>/dev/null),$(TEMPORAL_BIN))
+# Building the CLI compiles about this many packages (go list -deps of
+# cmd/temporal at the pinned version): about 15 minutes on 2 CPUs.
+TEMPORAL_CLI_PACKAGES := 1300
 
 DATA_DIR   := .data
 PG_PORT    ?= 5433
@@ -46,12 +53,39 @@ TEST_FLAGS ?= -race -count=1 -timeout 20m
 
 .PHONY: help
 help:
-	@grep -E '^#   make' Makefile | sed 's/^#   //'
+	@awk '/^#   make run/ { p = 1 } p && /^#/ { sub(/^#   ?/, ""); print; next } p { exit }' Makefile
+	@echo
+	@echo "variables, e.g. make run KEEP=0 INPUT='{\"stages\":[\"analyze\"]}'"
+	@printf '  %-22s %s\n' \
+	  "GRPC_PORT=$(GRPC_PORT)" "Temporal dev server gRPC port (make run sets TEMPORAL_ADDRESS to it)" \
+	  "UI_PORT=$(UI_PORT)" "Temporal Web UI port" \
+	  "PG_PORT=$(PG_PORT)" "port of the local PostgreSQL cluster in $(DATA_DIR)/pg (when DATABASE_URL is unset)" \
+	  "KEEP=$(KEEP)" "1: keep everything up after the pipeline until Ctrl-C; 0: stop when it is done" \
+	  "INPUT='$$INPUT'" "PipelineInput JSON of the pipeline make run starts" \
+	  "TEMPORAL=..." "the temporal CLI: one on PATH, else built once into the user cache; now $(TEMPORAL)"
+	@echo
+	@echo "after make run (or make temporal-cli), export PATH=\"\$$PWD/$(DATA_DIR)/bin:\$$PATH\" puts temporal, starter and worker on PATH"
 
+# go install -v names each package it compiles; the loop turns that into a
+# count every 100 packages and passes everything else (downloads, errors)
+# through. Time scales with CPUs: about 30 CPU-minutes in all.
 $(TEMPORAL_BIN):
-	@echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) into $(@D) (once; takes a few minutes)"
+	@cpus=$$(nproc 2>/dev/null || echo 2); \
+	echo "make: building the Temporal CLI $(TEMPORAL_CLI_VERSION) into $(@D), once: about $(TEMPORAL_CLI_PACKAGES) packages, roughly $$(( (30 + cpus - 1) / cpus )) minutes on $$cpus CPUs"; \
+	echo "make: to use a temporal you already have instead, put it on PATH or pass TEMPORAL=/path/to/temporal"
 	@mkdir -p $(@D)
-	GOBIN=$(@D) GOFLAGS=-mod=mod go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+	@start=$$(date +%s); n=0; \
+	GOBIN=$(@D) GOFLAGS=-mod=mod go install -v github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION) 2>&1 | \
+	while IFS= read -r line; do \
+	  case "$$line" in \
+	    *" "*|*:*|"") echo "$$line" ;; \
+	    *) n=$$((n + 1)); if (( n % 100 == 0 )); then \
+	         s=$$(( $$(date +%s) - start )); \
+	         echo "make: Temporal CLI build: $$n of about $(TEMPORAL_CLI_PACKAGES) packages compiled, $$((s / 60))m$$((s % 60))s so far"; \
+	       fi ;; \
+	  esac; \
+	done; \
+	s=$$(( $$(date +%s) - start )); echo "make: built $@ in $$((s / 60))m$$((s % 60))s"
 
 $(STATICCHECK):
 	@mkdir -p $(@D)
@@ -62,8 +96,10 @@ $(WORKFLOWCHECK):
 	GOBIN=$(@D) GOFLAGS=-mod=mod go install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 
 .PHONY: temporal-cli
-temporal-cli: ## the temporal binary, unless one is on PATH
+temporal-cli: ## the temporal binary, unless one is on PATH; linked into .data/bin
 	@if [ "$(TEMPORAL)" = "$(TEMPORAL_BIN)" ]; then $(MAKE) -s --no-print-directory $(TEMPORAL_BIN); fi
+	@mkdir -p $(DATA_DIR)/bin
+	@ln -sfn "$$(readlink -f "$(TEMPORAL)")" $(DATA_DIR)/bin/temporal
 
 .PHONY: tools
 tools: temporal-cli $(STATICCHECK) $(WORKFLOWCHECK)
@@ -160,6 +196,7 @@ run: temporal-cli
 	$(DATA_DIR)/bin/starter run --wait --input "$$INPUT"; \
 	if [ "$(KEEP)" = 1 ]; then \
 	  echo "make run: pipeline done. Web UI: http://localhost:$(UI_PORT) — Ctrl-C stops the worker, the dev server and the cluster."; \
+	  echo "make run: in another shell, export PATH=\"$(CURDIR)/$(DATA_DIR)/bin:\$$PATH\" gives you temporal, starter and worker (README: Starting workflows)"; \
 	  wait "$${pids[@]}"; \
 	fi
 

@@ -70,10 +70,10 @@ type InstallExtensionsResult struct {
 	// PreloadNeeded lists the libraries the needs_preload outcomes wait
 	// for; RestartNeeded is true when there are any.
 	PreloadNeeded []string `json:"preload_needed,omitempty"`
-	// SkippedOptional lists recommended-profile members taken only when
-	// the server has their package (pg_cron), and it has not.
-	SkippedOptional []string `json:"skipped_optional,omitempty"`
-	RestartNeeded   bool     `json:"restart_needed,omitempty"`
+	RestartNeeded bool     `json:"restart_needed,omitempty"`
+	// PreloadPendingRestart reports a shared_preload_libraries change on
+	// the server that waits for a restart.
+	PreloadPendingRestart bool `json:"preload_pending_restart,omitempty"`
 }
 
 // InstallExtensions installs the selected extensions, records one row per
@@ -129,15 +129,15 @@ func (x *Extensions) InstallExtensions(ctx context.Context, in InstallExtensions
 	}
 
 	res := InstallExtensionsResult{
-		Database:         rep.Server.Database,
-		Role:             rep.Server.Role,
-		ServerVersionNum: rep.Server.VersionNum,
-		CheckOnly:        in.CheckOnly,
-		Outcomes:         rep.Results,
-		Counts:           rep.Counts,
-		PreloadNeeded:    rep.PreloadNeeded,
-		SkippedOptional:  rep.SkippedOptional,
-		RestartNeeded:    len(rep.PreloadNeeded) > 0,
+		Database:              rep.Server.Database,
+		Role:                  rep.Server.Role,
+		ServerVersionNum:      rep.Server.VersionNum,
+		CheckOnly:             in.CheckOnly,
+		Outcomes:              rep.Results,
+		Counts:                rep.Counts,
+		PreloadNeeded:         rep.PreloadNeeded,
+		RestartNeeded:         len(rep.PreloadNeeded) > 0,
+		PreloadPendingRestart: rep.Server.PreloadPendingRestart,
 	}
 	logger.InfoContext(ctx, "extensions: stage done",
 		slog.String("database", res.Database), slog.Bool("check_only", in.CheckOnly),

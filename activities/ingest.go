@@ -153,9 +153,29 @@ type FailureState struct {
 	// Since is when the API started failing (server errors, timeouts,
 	// unreachable) without a page getting through since.
 	Since time.Time `json:"since,omitzero"`
+	// Consecutive counts failed requests since the last page that got
+	// through; the retry delay doubles with it.
+	Consecutive int `json:"consecutive,omitempty"`
 	// Decode counts decode failures at page Seq.
 	Decode int `json:"decode,omitempty"`
 	Seq    int `json:"seq,omitempty"`
+}
+
+// Backoff of a walk's transient failures. Temporal's own backoff grows with
+// the activity's attempt number, which a walk that makes progress between
+// failures keeps raising; a walk's delay grows only with failures in a row.
+const (
+	retryFirstDelay = time.Second
+	retryMaxDelay   = time.Minute
+)
+
+// retryDelay is the delay before the next attempt after n failures in a row.
+func retryDelay(n int) time.Duration {
+	d := retryFirstDelay
+	for i := 1; i < n && d < retryMaxDelay; i++ {
+		d *= 2
+	}
+	return min(d, retryMaxDelay)
 }
 
 // seq is the number of pages the state has committed.
@@ -388,6 +408,7 @@ func (a *Ingest) failed(ctx context.Context, hb *heartbeater, st WalkState, in F
 		return ctx.Err()
 	}
 	st.Stats.Retries++
+	st.Failure.Consecutive++
 	now := a.Now()
 	var ae *congress.APIError
 	errors.As(err, &ae)
@@ -425,7 +446,8 @@ func (a *Ingest) failed(ctx context.Context, hb *heartbeater, st WalkState, in F
 			return result(temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("%s (failed %d times; the page stays malformed)", err, st.Failure.Decode), ErrTypeAPIDecode, nil))
 		}
-		return result(temporal.NewApplicationError(err.Error(), ErrTypeAPIDecode))
+		return result(temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeAPIDecode,
+			temporal.ApplicationErrorOptions{NextRetryDelay: retryDelay(st.Failure.Consecutive)}))
 	case errors.Is(err, congress.ErrNotFound):
 		a.failRun(ctx, in, ep, st, err)
 		return result(temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeAPINotFound, nil))
@@ -446,14 +468,27 @@ func (a *Ingest) failed(ctx context.Context, hb *heartbeater, st WalkState, in F
 				fmt.Sprintf("the Congress.gov API at %s cannot be reached for %s: %s; check CONGRESS_API_BASE_URL and the network",
 					a.BaseURL, down.Round(time.Second), err), ErrTypeAPIUnreachable, nil))
 		}
-		return result(temporal.NewApplicationError(err.Error(), ErrTypeAPIUnreachable))
+		return result(temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeAPIUnreachable,
+			temporal.ApplicationErrorOptions{NextRetryDelay: retryDelay(st.Failure.Consecutive)}))
 	}
 	if down > a.FailingBudget {
 		a.failRun(ctx, in, ep, st, err)
 		return result(temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("the Congress.gov API keeps failing (%s): %s", down.Round(time.Second), err), ErrTypeAPIFailing, nil))
 	}
-	return result(err)
+	return result(temporal.NewApplicationErrorWithOptions(err.Error(), apiErrorType(err),
+		temporal.ApplicationErrorOptions{NextRetryDelay: retryDelay(st.Failure.Consecutive), Cause: err}))
+}
+
+// apiErrorType names a transient API failure for the Web UI and metrics.
+func apiErrorType(err error) string {
+	switch {
+	case errors.Is(err, congress.ErrServer):
+		return "APIServerError"
+	case errors.Is(err, congress.ErrTimeout):
+		return "APITimeout"
+	}
+	return "APINetworkError"
 }
 
 // unreachable reports whether err means the API host could not be reached

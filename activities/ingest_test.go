@@ -180,11 +180,10 @@ func TestFetchPagesErrorMapping(t *testing.T) {
 		t.Parallel()
 		b := ingestSetup(t, congresstest.Options{ItemsPerEndpoint: 1000, ServerErrorRate: 1}, "", testKey)
 		_, err := b.fetch(b.plan(t, "bill", "walk-5xx"), 5)
-		require.Error(t, err)
-		var ae *temporal.ApplicationError
-		if errors.As(err, &ae) {
-			require.False(t, ae.NonRetryable())
-		}
+		ae := appError(t, err)
+		require.Equal(t, "APIServerError", ae.Type())
+		require.False(t, ae.NonRetryable())
+		require.Equal(t, time.Second, ae.NextRetryDelay(), "the first failure in a row is retried after a second")
 		require.ErrorContains(t, err, "server error (HTTP 5")
 	})
 	t.Run("unreachable API", func(t *testing.T) {

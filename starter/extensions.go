@@ -34,7 +34,7 @@ func runExtensions(ctx context.Context, a *app, args []string) error {
 	catalog := fs.Bool("catalog", false, "print the extension catalog and exit; needs no server")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	pgMajor := fs.Int("pg-major", 0, "with --catalog: PostgreSQL major version to render package names for (default: the {major} pattern)")
-	id := fs.String("id", "", "workflow ID (default: "+config.PipelineIDPrefix+"extensions-<UTC timestamp>)")
+	id := fs.String("id", "", "workflow ID (default: "+config.PipelineIDPrefix+"extensions-<UTC time>-<random>); one already running fails the start")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,10 +52,10 @@ func runExtensions(ctx context.Context, a *app, args []string) error {
 	}
 	wfID := *id
 	if wfID == "" {
-		wfID = timestampID(config.PipelineIDPrefix + "extensions-")
+		wfID = newWorkflowID(config.PipelineIDPrefix + "extensions-")
 	}
 	pin := workflows.PipelineInput{Stages: []string{workflows.StageExtensions}, Extensions: in}
-	run, err := a.start(ctx, wfID, "congressflow extensions stage", workflows.PipelineWorkflow, pin)
+	run, err := a.start(ctx, a.stderr, wfID, "congressflow extensions stage", workflows.PipelineWorkflow, pin)
 	if err != nil {
 		return err
 	}
@@ -106,9 +106,8 @@ func printExtensionResults(w io.Writer, res activities.InstallExtensionsResult) 
 		fmt.Fprintf(w, ", installable %d", c.Installable)
 	}
 	fmt.Fprintln(w)
-	if res.RestartNeeded {
-		fmt.Fprintf(w, "restart needed: the tune stage adds %s to shared_preload_libraries; restart PostgreSQL, then run `starter extensions` again\n",
-			strings.Join(res.PreloadNeeded, ", "))
+	if hint := preloadHint(res, "`starter extensions`"); hint != "" {
+		fmt.Fprintln(w, "next:", hint)
 	}
 	return nil
 }

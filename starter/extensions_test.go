@@ -102,7 +102,7 @@ func TestPrintExtensionResults(t *testing.T) {
 	require.Regexp(t, `(?m)^pg_stat_statements\s+monitoring\s+needs_preload\s+library pg_stat_statements is not loaded$`, out)
 	require.Regexp(t, `(?m)^citext\s+data types\s+installed\s+version 1\.6$`, out)
 	require.Contains(t, out, "installed 1, already present 0, needs preload 1,")
-	require.Contains(t, out, "restart needed: the tune stage adds pg_stat_statements")
+	require.Contains(t, out, `next: starter run --input '{"tune":{"apply":true,"restart_policy":"command"}}' adds pg_stat_statements to shared_preload_libraries`)
 }
 
 // TestExtensionsCommandEndToEnd starts the stage through the real

@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"time"
 
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/opendiscourse/congressflow/internal/config"
@@ -130,24 +132,47 @@ func (a *app) workflowURL(workflowID, runID string) string {
 	return fmt.Sprintf("%s/namespaces/%s/workflows/%s/%s/history", a.webUI, cmp.Or(a.namespace, client.DefaultNamespace), workflowID, runID)
 }
 
-// start starts a workflow on the task queue and logs where to follow it.
-func (a *app) start(ctx context.Context, id, summary string, wf, in any) (client.WorkflowRun, error) {
+// start starts a workflow on the task queue and prints where to follow it
+// to w, once. An ID already in use by a running workflow fails the start:
+// it never attaches to that run.
+func (a *app) start(ctx context.Context, w io.Writer, id, summary string, wf, in any) (client.WorkflowRun, error) {
 	c, err := a.dial(ctx)
 	if err != nil {
 		return nil, err
 	}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: a.taskQueue, StaticSummary: summary}, wf, in)
-	if err != nil {
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                                       id,
+		TaskQueue:                                a.taskQueue,
+		StaticSummary:                            summary,
+		WorkflowIDConflictPolicy:                 enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}, wf, in)
+	var running *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case errors.As(err, &running):
+		return nil, fmt.Errorf("start workflow %s: a workflow with this ID is already running (run %s), so nothing was started: give another --id, or leave --id out for a unique one",
+			id, running.RunId)
+	case err != nil:
 		return nil, fmt.Errorf("start workflow %s: %w", id, err)
 	}
-	a.logger.InfoContext(ctx, "starter: workflow started", "workflow_id", run.GetID(), "run_id", run.GetRunID(),
-		"web_ui", a.workflowURL(run.GetID(), run.GetRunID()))
+	fmt.Fprintf(w, "started %s\n  workflow id: %s\n  run id:      %s\n  web ui:      %s\n",
+		summary, run.GetID(), run.GetRunID(), a.workflowURL(run.GetID(), run.GetRunID()))
 	return run, nil
 }
 
-// timestampID is a workflow ID made of a prefix and the UTC time.
-func timestampID(prefix string) string {
-	return prefix + time.Now().UTC().Format("20060102T150405Z")
+// statusWriter is where `starter run` prints what it started: stdout,
+// where it is the command's result, or stderr when stdout carries JSON.
+// Commands that wait and print a result print it to stderr.
+func (a *app) statusWriter(asJSON bool) io.Writer {
+	if asJSON {
+		return a.stderr
+	}
+	return a.stdout
+}
+
+// newWorkflowID is a unique, time-sortable workflow ID with the prefix.
+func newWorkflowID(prefix string) string {
+	return config.UniqueWorkflowID(prefix, time.Now())
 }
 
 // writeJSON prints v as indented JSON.

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
+	"github.com/opendiscourse/congressflow/internal/pgext"
 	"github.com/opendiscourse/congressflow/workflows"
 )
 
@@ -25,7 +27,7 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 	asJSON := fs.Bool("json", false, "with --wait: print the whole result as JSON instead of the summary")
 	stages := fs.String("stages", "", "comma-separated stages to run (default: all)")
 	input := fs.String("input", "", `full PipelineInput as JSON, e.g. '{"stages":["analyze"]}'`)
-	id := fs.String("id", "", "workflow ID (default: "+config.PipelineIDPrefix+"<UTC timestamp>)")
+	id := fs.String("id", "", "workflow ID (default: "+config.PipelineIDPrefix+"<UTC time>-<random>); one already running fails the start")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,9 +47,9 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 	}
 	wfID := *id
 	if wfID == "" {
-		wfID = timestampID(config.PipelineIDPrefix)
+		wfID = newWorkflowID(config.PipelineIDPrefix)
 	}
-	run, err := a.start(ctx, wfID, "congressflow pipeline: "+strings.Join(orAll(in.Stages), ", "), workflows.PipelineWorkflow, in)
+	run, err := a.start(ctx, a.statusWriter(*asJSON), wfID, "congressflow pipeline: "+strings.Join(orAll(in.Stages), ", "), workflows.PipelineWorkflow, in)
 	if err != nil {
 		return err
 	}
@@ -55,8 +57,6 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "started PipelineWorkflow\n  workflow id: %s\n  run id:      %s\n  web ui:      %s\n",
-		run.GetID(), run.GetRunID(), a.workflowURL(run.GetID(), run.GetRunID()))
 	if !*wait {
 		return nil
 	}
@@ -126,16 +126,7 @@ func printPipelineSummary(w io.Writer, res workflows.PipelineResult) {
 		}
 	}
 	if r := res.Extensions; r != nil {
-		c := r.Counts
-		fmt.Fprintf(w, "  extensions: %d installed, %d already present, %d need preload, %d not available, %d not permitted, %d failed (database %s)\n",
-			c.Installed, c.AlreadyPresent, c.NeedsPreload, c.NotAvailable, c.NotPermitted, c.Failed, r.Database)
-		for _, o := range r.Outcomes {
-			switch o.Outcome {
-			case "installed", "already_present", "installable":
-				continue
-			}
-			fmt.Fprintf(w, "              %-20s %-16s %s\n", o.Name, o.Outcome, o.Detail)
-		}
+		printExtensionsSummary(w, *r)
 	}
 	if r := res.Ingest; r != nil {
 		printIngestSummary(w, *r)
@@ -160,4 +151,53 @@ func printIngestSummary(w io.Writer, r workflows.IngestResult) {
 	}
 	fmt.Fprintf(w, "              requests used: %d (minimum %d, ratio %.2f; %d retried, %d rate-limited)\n",
 		r.Requests, r.MinRequests, ratio, r.Retries, r.RateLimited)
+}
+
+// printExtensionsSummary names every extension with its outcome: those
+// that worked by outcome, the others one a line with the detail, and what
+// to run next when some wait for shared_preload_libraries.
+func printExtensionsSummary(w io.Writer, r activities.InstallExtensionsResult) {
+	c := r.Counts
+	fmt.Fprintf(w, "  extensions: %d installed, %d already present, %d need preload, %d not available, %d not permitted, %d failed",
+		c.Installed, c.AlreadyPresent, c.NeedsPreload, c.NotAvailable, c.NotPermitted, c.Failed)
+	if c.Installable > 0 {
+		fmt.Fprintf(w, ", %d installable", c.Installable)
+	}
+	fmt.Fprintf(w, " (database %s)\n", r.Database)
+	for _, outcome := range []pgext.Outcome{pgext.OutcomeInstalled, pgext.OutcomeAlreadyPresent, pgext.OutcomeInstallable} {
+		var names []string
+		for _, o := range r.Outcomes {
+			if o.Outcome == outcome {
+				names = append(names, o.Name)
+			}
+		}
+		if len(names) > 0 {
+			fmt.Fprintf(w, "              %-20s %s\n", outcome+":", strings.Join(names, ", "))
+		}
+	}
+	for _, o := range r.Outcomes {
+		switch o.Outcome {
+		case pgext.OutcomeInstalled, pgext.OutcomeAlreadyPresent, pgext.OutcomeInstallable:
+			continue
+		}
+		fmt.Fprintf(w, "              %-20s %-16s %s\n", o.Name, o.Outcome, o.Detail)
+	}
+	if hint := preloadHint(r, "the pipeline"); hint != "" {
+		fmt.Fprintf(w, "              next: %s\n", hint)
+	}
+}
+
+// preloadHint says what to run so that the extensions waiting for
+// shared_preload_libraries get created, or "" when none waits. again
+// names what to run once PostgreSQL has restarted.
+func preloadHint(r activities.InstallExtensionsResult, again string) string {
+	if len(r.PreloadNeeded) == 0 {
+		return ""
+	}
+	libs := strings.Join(r.PreloadNeeded, ", ")
+	if r.PreloadPendingRestart {
+		return fmt.Sprintf("a shared_preload_libraries change waits for a restart: restart PostgreSQL, then run %s again to create what needs %s", again, libs)
+	}
+	return fmt.Sprintf(`starter run --input '{"tune":{"apply":true,"restart_policy":"command"}}' adds %s to shared_preload_libraries, `+
+		"restarts PostgreSQL with the worker's PG_RESTART_COMMAND and creates the extensions (restart_policy signal: restart it yourself and signal)", libs)
 }

@@ -76,7 +76,7 @@ func runTune(ctx context.Context, a *app, args []string) error {
 	fs.Var(&sets, "set", "explicit setting name=value (repeatable); names come from the allow-list")
 	policy := fs.String("restart", "", "restart policy when a setting needs it: never, signal or command (default never)")
 	restartTimeout := fs.String("restart-timeout", "", "bound on the restart step, such as 10m (default 10m)")
-	id := fs.String("id", "", "workflow ID (default: "+config.TuneIDPrefix+"<UTC timestamp>)")
+	id := fs.String("id", "", "workflow ID (default: "+config.TuneIDPrefix+"<UTC time>-<random>); one already running fails the start")
 	revert := fs.String("revert", "", "revert what the tune run with this run ID applied (the run_id starter tune --apply prints); with --restart command, restart if a reverted setting needs it")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -201,13 +201,13 @@ func tunePlanOnly(a *app, in workflows.TuneInput, asJSON bool) error {
 // the statements and what happened.
 func tuneWithWorkflow(ctx context.Context, a *app, in workflows.TuneInput, id string, asJSON bool) error {
 	if id == "" {
-		id = timestampID(config.TuneIDPrefix)
+		id = newWorkflowID(config.TuneIDPrefix)
 	}
 	mode := "dry run"
 	if in.Apply {
 		mode = "apply"
 	}
-	run, err := a.start(ctx, id, "congressflow tune ("+mode+")", workflows.TuneWorkflow, in)
+	run, err := a.start(ctx, a.stderr, id, "congressflow tune ("+mode+")", workflows.TuneWorkflow, in)
 	if err != nil {
 		return err
 	}
@@ -268,9 +268,9 @@ func printTuneResult(w io.Writer, res workflows.TuneResult) error {
 // prints what was restored.
 func tuneRevert(ctx context.Context, a *app, in workflows.RevertInput, id string, asJSON bool) error {
 	if id == "" {
-		id = timestampID(config.RevertIDPrefix)
+		id = newWorkflowID(config.RevertIDPrefix)
 	}
-	run, err := a.start(ctx, id, "congressflow tune revert "+in.RunID, workflows.RevertTuningWorkflow, in)
+	run, err := a.start(ctx, a.stderr, id, "congressflow tune revert "+in.RunID, workflows.RevertTuningWorkflow, in)
 	if err != nil {
 		return err
 	}

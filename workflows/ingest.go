@@ -15,6 +15,7 @@ import (
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/congress"
+	"github.com/opendiscourse/congressflow/internal/strictjson"
 )
 
 // DefaultEndpoints are the endpoints an ingest walks when its input names
@@ -56,6 +57,8 @@ type IngestInput struct {
 	// Mode is full (walk everything) or incremental (what changed since
 	// the last walk). Default full.
 	Mode string `json:"mode,omitempty"`
+	// problems is what decoding found wrong (see input.go).
+	problems strictjson.Problems
 }
 
 // Congresses is a list of congress numbers that also reads a single
@@ -75,9 +78,13 @@ func (c *Congresses) UnmarshalJSON(b []byte) error {
 		*c = many
 		return nil
 	}
-	*c = Congresses{-1}
+	*c = Congresses{notACongress}
 	return nil
 }
+
+// notACongress stands for a congress value that is neither a number nor a
+// list of numbers; Validate reports it.
+const notACongress = -1
 
 func (in IngestInput) endpoints() []string {
 	switch {
@@ -106,6 +113,9 @@ func (in IngestInput) mode() string { return cmp.Or(in.Mode, activities.ModeFull
 // Validate checks the input and returns every problem, each naming its
 // field.
 func (in IngestInput) Validate() error {
+	if err := in.problems.Err(); err != nil {
+		return err
+	}
 	var errs []error
 	known := make([]string, 0, 24)
 	for _, ep := range congress.Endpoints() {
@@ -124,6 +134,10 @@ func (in IngestInput) Validate() error {
 		}
 	}
 	for _, c := range in.Congress {
+		if c == notACongress {
+			errs = append(errs, errors.New("congress: give a congress number such as 118 or a list such as [117, 118]"))
+			break
+		}
 		if c < 1 || c > maxCongress {
 			errs = append(errs, fmt.Errorf("congress: %d is not a congress number; give a number such as 118 or a list such as [117, 118]", c))
 			break
@@ -163,10 +177,15 @@ type IngestEndpointInput struct {
 	State *activities.WalkState `json:"state,omitempty"`
 	// StartedAt is when the walk began, carried over by continue-as-new.
 	StartedAt time.Time `json:"started_at,omitzero"`
+	// problems is what decoding found wrong (see input.go).
+	problems strictjson.Problems
 }
 
 // Validate checks the input.
 func (in IngestEndpointInput) Validate() error {
+	if err := in.problems.Err(); err != nil {
+		return err
+	}
 	var errs []error
 	if _, ok := congress.EndpointByName(in.Endpoint); !ok {
 		errs = append(errs, fmt.Errorf("endpoint: unknown endpoint %q", in.Endpoint))

@@ -12,6 +12,7 @@ import (
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/pgext"
+	"github.com/opendiscourse/congressflow/internal/strictjson"
 )
 
 // Stage names, in the order the pipeline runs them.
@@ -45,6 +46,8 @@ type PipelineInput struct {
 	// Ingest is the input of the ingest stage's IngestWorkflow. The zero
 	// value walks every default endpoint in full.
 	Ingest IngestInput `json:"ingest"`
+	// problems is what decoding found wrong (see input.go).
+	problems strictjson.Problems
 }
 
 // PipelineResult is the result of [PipelineWorkflow]; a stage that did not
@@ -76,7 +79,12 @@ type PipelineProgress struct {
 }
 
 // Validate checks the input and returns an error naming each bad field.
+// Unknown fields and values of the wrong kind are reported alone: the
+// rest of a misspelt input is not worth checking.
 func (in PipelineInput) Validate() error {
+	if err := in.problems.Err(); err != nil {
+		return err
+	}
 	var errs []error
 	for _, s := range in.Stages {
 		if !slices.Contains(pipelineStages, s) {

@@ -12,7 +12,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/opendiscourse/congressflow/activities"
+	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/pgtune"
+	"github.com/opendiscourse/congressflow/internal/strictjson"
 )
 
 // revertPolicies are the restart policies [RevertTuningWorkflow] knows:
@@ -32,11 +34,16 @@ type RevertInput struct {
 	// RestartTimeout bounds the restart, as a Go duration such as "10m".
 	// Default 10m.
 	RestartTimeout string `json:"restart_timeout,omitempty"`
+	// problems is what decoding found wrong (see input.go).
+	problems strictjson.Problems
 }
 
 // Validate checks the input and returns every problem, each naming its
-// field.
+// field; unknown fields and values of the wrong kind are reported alone.
 func (in RevertInput) Validate() error {
+	if err := in.problems.Err(); err != nil {
+		return err
+	}
 	var errs []error
 	if strings.TrimSpace(in.RunID) == "" {
 		errs = append(errs, errors.New("run_id: empty; give the run ID of the TuneWorkflow execution to revert (ops.tuning_changes.run_id)"))
@@ -95,6 +102,10 @@ func RevertTuningWorkflow(ctx workflow.Context, in RevertInput) (RevertResult, e
 		HeartbeatTimeout:    30 * time.Second,
 		RetryPolicy:         withAttempts(retry, 2),
 	})
+	progress := RevertProgress{RunID: in.RunID, Step: RevertStepRevert}
+	if err := workflow.SetQueryHandler(ctx, config.QueryProgress, func() (RevertProgress, error) { return progress, nil }); err != nil {
+		return res, err
+	}
 	var a *activities.Tuning
 
 	if err := workflow.ExecuteActivity(ctx, a.RevertTuning, activities.RevertTuningInput{RunID: in.RunID}).Get(ctx, &res.Revert); err != nil {
@@ -105,12 +116,15 @@ func RevertTuningWorkflow(ctx workflow.Context, in RevertInput) (RevertResult, e
 	res.Summary = rv.Message
 	waiting := revertedWaiting(rv)
 	if len(waiting) == 0 {
+		progress.Step = RevertStepDone
 		return res, nil
 	}
 	if cmp.Or(in.RestartPolicy, RestartNever) != RestartCommand {
 		res.Summary += fmt.Sprintf("; %s go back only at a restart: restart PostgreSQL, or revert with restart_policy command", strings.Join(waiting, ", "))
+		progress.Step = RevertStepDone
 		return res, nil
 	}
+	progress.Step = RevertStepRestart
 	var rr activities.RestartResult
 	if err := workflow.ExecuteActivity(restartCtx, a.RestartPostgres, activities.RestartInput{
 		Before: rv.PostmasterStartTime, Wait: timeout,
@@ -119,6 +133,7 @@ func RevertTuningWorkflow(ctx workflow.Context, in RevertInput) (RevertResult, e
 	}
 	res.Restart, res.PendingRestart = &rr, nil
 	res.Summary += "; restarted, so the old values are live"
+	progress.Step = RevertStepDone
 	return res, nil
 }
 

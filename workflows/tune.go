@@ -14,6 +14,7 @@ import (
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/pgtune"
+	"github.com/opendiscourse/congressflow/internal/strictjson"
 )
 
 // Restart policies of [TuneWorkflow]: what to do when applied settings
@@ -52,11 +53,16 @@ type TuneInput struct {
 	// RestartTimeout bounds the restart step, as a Go duration such as
 	// "10m". Default 10m.
 	RestartTimeout string `json:"restart_timeout,omitempty"`
+	// problems is what decoding found wrong (see input.go).
+	problems strictjson.Problems
 }
 
 // Validate checks the input and returns every problem, each naming its
-// field.
+// field; unknown fields and values of the wrong kind are reported alone.
 func (in TuneInput) Validate() error {
+	if err := in.problems.Err(); err != nil {
+		return err
+	}
 	errs := []error{in.Request.Validate()}
 	if in.RestartPolicy != "" && !slices.Contains(restartPolicies, in.RestartPolicy) {
 		errs = append(errs, fmt.Errorf("restart_policy: %q is not a policy; use one of %s", in.RestartPolicy, strings.Join(restartPolicies, ", ")))

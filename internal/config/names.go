@@ -20,7 +20,8 @@ const (
 )
 
 // Workflow ID prefixes. A started workflow's ID is the prefix followed by a
-// unique suffix (a timestamp from the starter, a run ID for children).
+// unique suffix ([UniqueWorkflowID] from the starter, the parent's ID for
+// children).
 const (
 	PipelineIDPrefix = "congressflow-pipeline-"
 	TuneIDPrefix     = "congressflow-tune-"

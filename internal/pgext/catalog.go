@@ -241,20 +241,21 @@ func (c Catalog) Recommended() []string {
 // profile is "recommended", "all" or "". An empty profile means
 // "recommended" when names is empty and "only these names" otherwise. Names
 // must be catalog entries; an unknown one is a [*RequestError] naming it.
-// pgMajor is the server's major version: profile members the version lacks
-// (pg_walinspect before 15, adminpack from 17) are left out, while names
-// asked for explicitly stay in so the installer can say why they are not
-// available. A pgMajor of 0 filters nothing.
+// pgMajor is the server's major version: the all profile leaves out what
+// the version lacks (pg_walinspect before 15, adminpack from 17), while the
+// recommended profile's members and names asked for explicitly stay in so
+// the installer can say why they are not available. A pgMajor of 0 filters
+// nothing.
 func (c Catalog) Resolve(profile string, names []string, pgMajor int) ([]Extension, error) {
 	c = c.orDefault()
 	want := make([]bool, len(c.exts))
 	switch strings.ToLower(strings.TrimSpace(profile)) {
 	case "":
 		if len(names) == 0 {
-			c.markProfile(want, c.recommended, pgMajor)
+			c.markProfile(want, c.recommended)
 		}
 	case ProfileRecommended:
-		c.markProfile(want, c.recommended, pgMajor)
+		c.markProfile(want, c.recommended)
 	case ProfileAll:
 		for i, e := range c.exts {
 			want[i] = e.SupportsVersion(pgMajor)
@@ -300,11 +301,9 @@ func (c Catalog) Resolve(profile string, names []string, pgMajor int) ([]Extensi
 	return out, nil
 }
 
-func (c Catalog) markProfile(want []bool, names []string, pgMajor int) {
+func (c Catalog) markProfile(want []bool, names []string) {
 	for _, n := range names {
-		if i := c.index[n]; c.exts[i].SupportsVersion(pgMajor) {
-			want[i] = true
-		}
+		want[c.index[n]] = true
 	}
 }
 

@@ -71,7 +71,7 @@ func TestDecide(t *testing.T) {
 			avail: map[string]available{"pg_stat_statements": untrusted},
 			want:  Result{Outcome: OutcomeNotPermitted, Privilege: PrivilegeSuperuser}, detail: "also needs pg_stat_statements in shared_preload_libraries"},
 		{name: "needs preload", ext: "pg_stat_statements", srv: super, avail: map[string]available{"pg_stat_statements": untrusted},
-			want: Result{Outcome: OutcomeNeedsPreload, Preload: "pg_stat_statements"}, detail: "the tune stage adds it"},
+			want: Result{Outcome: OutcomeNeedsPreload, Preload: "pg_stat_statements"}, detail: `apply the tune stage with a restart, which adds it (pipeline input {"tune":{"apply":true,"restart_policy":"command"}}`},
 		{name: "needs preload, change pending", ext: "pg_stat_statements", srv: pending, avail: map[string]available{"pg_stat_statements": untrusted},
 			want: Result{Outcome: OutcomeNeedsPreload, Preload: "pg_stat_statements"}, detail: "waiting for a restart"},
 		{name: "preloaded", ext: "pg_stat_statements", srv: withPreload, avail: map[string]available{"pg_stat_statements": untrusted},

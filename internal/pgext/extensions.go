@@ -7,9 +7,9 @@ const (
 )
 
 // defaultRecommended is the recommended profile: monitoring, text search
-// and utility types for an ingest database. pg_walinspect drops out where
-// the server version lacks it; pg_cron reports not_available where its
-// package is not installed.
+// and utility types for an ingest database. Every member gets an outcome:
+// pg_walinspect reports not_available where the server version lacks it,
+// and pg_cron (optional) where its package is not installed.
 func defaultRecommended() []string {
 	return []string{
 		"pg_stat_statements", "pg_buffercache", "pg_prewarm",

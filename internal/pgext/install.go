@@ -128,11 +128,6 @@ type Report struct {
 	// PreloadNeeded lists the libraries the needs_preload outcomes wait
 	// for, in catalog order.
 	PreloadNeeded []string `json:"preload_needed,omitempty"`
-	// SkippedOptional lists the recommended profile's third-party members
-	// (pg_cron) that the server has no package for. The profile takes them
-	// "when available", so they get no outcome; naming one explicitly
-	// reports it as not_available with its package.
-	SkippedOptional []string `json:"skipped_optional,omitempty"`
 }
 
 // DB is what the installer needs from a connection: a pool, a pooled
@@ -225,17 +220,17 @@ func (c Catalog) Install(ctx context.Context, db DB, opts InstallOptions) (Repor
 		return Report{}, err
 	}
 
+	// Every selected extension gets an outcome. The recommended profile's
+	// third-party members (pg_cron) are optional: the server may well lack
+	// their package, and their outcome says so without alarm.
 	rep := Report{Server: srv}
 	optional := c.optionalUnavailable(opts, avail)
 	done := make(map[string]Result, len(exts))
 	for _, e := range exts {
-		if slices.Contains(optional, e.Name) {
-			rep.SkippedOptional = append(rep.SkippedOptional, e.Name)
-			log.DebugContext(ctx, "extensions: optional profile member not available, skipped",
-				slog.String("extension", e.Name), slog.String("package", e.PackageFor(srv.Major)))
-			continue
-		}
 		r := decide(e, srv, avail, installed, done)
+		if r.Outcome == OutcomeNotAvailable && slices.Contains(optional, e.Name) {
+			r.Detail = "optional member of the recommended profile; " + r.Detail
+		}
 		if r.Outcome == OutcomeInstallable && !opts.CheckOnly {
 			if r, err = create(ctx, db, e, srv); err != nil {
 				return rep, err
@@ -386,9 +381,10 @@ func decide(e Extension, srv Server, avail map[string]available, installed map[s
 	}
 	if !loaded {
 		r.Outcome, r.Preload = OutcomeNeedsPreload, e.Preload
-		r.Detail = fmt.Sprintf("library %s is not loaded: the tune stage adds it to shared_preload_libraries; restart PostgreSQL and run this stage again", e.Preload)
+		r.Detail = fmt.Sprintf("library %s is not in shared_preload_libraries: apply the tune stage with a restart, which adds it "+
+			`(pipeline input {"tune":{"apply":true,"restart_policy":"command"}} does both and then creates the extension)`, e.Preload)
 		if srv.PreloadPendingRestart {
-			r.Detail = fmt.Sprintf("library %s is not loaded; a shared_preload_libraries change is waiting for a restart: restart PostgreSQL and run this stage again", e.Preload)
+			r.Detail = fmt.Sprintf("library %s is not loaded; a shared_preload_libraries change is waiting for a restart: restart PostgreSQL, then run this stage again", e.Preload)
 		}
 		return r
 	}

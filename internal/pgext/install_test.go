@@ -83,10 +83,17 @@ func TestInstallRecommendedAcrossPreloadRestart(t *testing.T) {
 		rep, err := cat.Install(ctx, conn, pgext.InstallOptions{Profile: pgext.ProfileRecommended, Logger: testLogger(t)})
 		require.NoError(t, err)
 		require.Equal(t, 15, rep.Server.Major)
-		// pg_cron's package is not installed here; the profile takes it
-		// only when available.
-		require.Equal(t, []string{"pg_cron"}, rep.SkippedOptional)
-		require.Len(t, rep.Results, len(cat.Recommended())-1, "one outcome per recommended extension but pg_cron")
+		// One outcome per recommended extension, pg_cron included: its
+		// package is not installed here.
+		names := make([]string, len(rep.Results))
+		for i, r := range rep.Results {
+			names[i] = r.Name
+		}
+		require.Equal(t, cat.Recommended(), names)
+		cron := byName(rep)["pg_cron"]
+		require.Equal(t, pgext.OutcomeNotAvailable, cron.Outcome)
+		require.Equal(t, "postgresql-15-cron", cron.Package)
+		require.Equal(t, "optional member of the recommended profile; not in pg_available_extensions: install package postgresql-15-cron on the database server", cron.Detail)
 		return rep
 	}
 
@@ -97,13 +104,13 @@ func TestInstallRecommendedAcrossPreloadRestart(t *testing.T) {
 	require.Equal(t, "pg_stat_statements", got["pg_stat_statements"].Preload)
 	require.Contains(t, got["pg_stat_statements"].Detail, "restart")
 	for _, r := range first.Results {
-		if r.Name != "pg_stat_statements" {
+		if r.Name != "pg_stat_statements" && r.Name != "pg_cron" {
 			require.Equal(t, pgext.OutcomeInstalled, r.Outcome, "%+v", r)
 			require.NotEmpty(t, r.Version, r.Name)
 		}
 	}
 	require.Equal(t, []string{"pg_stat_statements"}, first.PreloadNeeded)
-	require.Equal(t, pgext.Counts{Installed: len(first.Results) - 1, NeedsPreload: 1}, first.Counts)
+	require.Equal(t, pgext.Counts{Installed: len(first.Results) - 2, NeedsPreload: 1, NotAvailable: 1}, first.Counts)
 
 	// The tune stage's part: the catalog's libraries that the server has,
 	// merged with what is listed, one quoted name each.
@@ -145,7 +152,7 @@ func TestInstallRecommendedAcrossPreloadRestart(t *testing.T) {
 	second := install()
 	got = byName(second)
 	require.Equal(t, pgext.OutcomeInstalled, got["pg_stat_statements"].Outcome, "%+v", got["pg_stat_statements"])
-	require.Equal(t, pgext.Counts{Installed: 1, AlreadyPresent: len(second.Results) - 1}, second.Counts)
+	require.Equal(t, pgext.Counts{Installed: 1, AlreadyPresent: len(second.Results) - 2, NotAvailable: 1}, second.Counts)
 	conn := connect(t, ctx, cluster.URL("ingest"))
 	var calls int64
 	require.NoError(t, conn.QueryRow(ctx, `SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements`).Scan(&calls))
@@ -154,6 +161,10 @@ func TestInstallRecommendedAcrossPreloadRestart(t *testing.T) {
 	before := snapshot(t, ctx, conn)
 	third := install()
 	for _, r := range third.Results {
+		if r.Name == "pg_cron" {
+			require.Equal(t, pgext.OutcomeNotAvailable, r.Outcome)
+			continue
+		}
 		require.Equal(t, pgext.OutcomeAlreadyPresent, r.Outcome, "%+v", r)
 		require.Empty(t, r.Detail, "%s is loaded and installed", r.Name)
 	}

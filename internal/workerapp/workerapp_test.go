@@ -121,6 +121,10 @@ func TestPipelineAnalyzeStoresTheReturnedProfile(t *testing.T) {
 	}
 	require.Equal(t, pgext.OutcomeInstalled, outcomes["citext"])
 	require.Equal(t, pgext.OutcomeNeedsPreload, outcomes["pg_stat_statements"], "the shared test cluster does not preload it")
+	// Every member of the profile has its outcome, pg_cron (whose package
+	// the test machine lacks) included.
+	require.Len(t, res.Extensions.Outcomes, len(pgext.Default().Recommended()))
+	require.Equal(t, pgext.OutcomeNotAvailable, outcomes["pg_cron"])
 
 	replay(t, b, run.GetID(), run.GetRunID())
 }
