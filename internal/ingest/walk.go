@@ -736,9 +736,9 @@ func (w *Walk) observeOffsets(ep congress.Endpoint, page congress.Page, newKeys 
 		case t.Offset < c && t.Empty < maxEmptyRetries:
 			t.Empty++
 			return
-		case page.HasNext:
-			// Still empty: move past it; the end-of-pass check sees what
-			// it held.
+		case t.Offset+w.Limit < c:
+			// Still empty, and the count says more lies beyond: move past
+			// it; the end-of-pass check sees what it held.
 			t.Empty, t.Tail = 0, nil
 			t.Offset += w.Limit
 			return
@@ -779,7 +779,8 @@ func (w *Walk) endPass(ep congress.Endpoint) {
 	gained := t.Distinct - t.PassStart
 	switch {
 	case short <= 0:
-	case t.Pass > 0 && gained == 0:
+	case gained == 0:
+		// The pass found nothing new: the count is wrong, not the walk.
 		w.Lists[t.List].Gap += short
 	case t.SplitOnShortfall && t.Pass > 0:
 		w.splitByPath(ep, w.pop())
