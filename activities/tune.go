@@ -71,9 +71,10 @@ type Tuning struct {
 	// input error.
 	Preload PreloadResolver
 	// RestartCommand restarts the database server from the worker host,
-	// such as ["pg_ctlcluster", "15", "main", "restart"]; it runs without
-	// a shell. Empty: the "command" restart policy is refused.
-	RestartCommand []string
+	// such as "pg_ctlcluster 15 main restart". It is a shell command line,
+	// run with `sh -c`, so quoted arguments work as written. Empty: the
+	// "command" restart policy is refused.
+	RestartCommand string
 	// DBHostMemory and DBHostCPUs describe the database host when it is not
 	// this worker's host (PG_HOST_MEMORY, PG_HOST_CPUS), so a remote server
 	// can be tuned from an empty input. The input's memory and cpus win;
@@ -208,13 +209,13 @@ func (t *Tuning) ApplyTuning(ctx context.Context, in ApplyTuningInput) (pgtune.A
 	return rep, nil
 }
 
-// RestartPostgres runs the worker's restart command (no shell), waits for
+// RestartPostgres runs the worker's restart command (sh -c), waits for
 // the server to accept connections and confirms that
 // pg_postmaster_start_time() moved past in.Before. If it already has (a
 // retried attempt after the restart), the command is not run again.
 func (t *Tuning) RestartPostgres(ctx context.Context, in RestartInput) (RestartResult, error) {
-	res := RestartResult{StartedBefore: in.Before, Command: strings.Join(t.RestartCommand, " ")}
-	if len(t.RestartCommand) == 0 {
+	res := RestartResult{StartedBefore: in.Before, Command: t.RestartCommand}
+	if strings.TrimSpace(t.RestartCommand) == "" {
 		return res, temporal.NewNonRetryableApplicationError(
 			"restart_policy command: the worker has no restart command configured (configure one, or use the signal or never policy)",
 			ErrTypeRestartFailed, nil)

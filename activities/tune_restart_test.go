@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,9 +20,10 @@ import (
 	"github.com/opendiscourse/congressflow/internal/pgtest"
 )
 
-// runRestart runs RestartPostgres with argv against cluster c, calling
-// beat on every heartbeat, and checks that the server came back restarted.
-func runRestart(t *testing.T, c *pgtest.Cluster, argv []string, beat func()) {
+// runRestart runs RestartPostgres with the command line against cluster c,
+// calling beat on every heartbeat, and checks that the server came back
+// restarted.
+func runRestart(t *testing.T, c *pgtest.Cluster, line string, beat func()) {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.MigratedPool(t, c.URL("postgres"))
@@ -35,7 +37,7 @@ func runRestart(t *testing.T, c *pgtest.Cluster, argv []string, beat func()) {
 	env := s.NewTestActivityEnvironment()
 	env.SetTestTimeout(90 * time.Second)
 	env.SetOnActivityHeartbeatListener(func(*activity.Info, converter.EncodedValues) { beat() })
-	env.RegisterActivity(&activities.Tuning{Pool: pool, RestartCommand: argv})
+	env.RegisterActivity(&activities.Tuning{Pool: pool, RestartCommand: line})
 	v, err := env.ExecuteActivity((&activities.Tuning{}).RestartPostgres, activities.RestartInput{Before: before, Wait: time.Minute})
 	require.NoError(t, err)
 	var res activities.RestartResult
@@ -52,7 +54,7 @@ func TestRestartPostgresHeartbeatsWhileASlowCommandRuns(t *testing.T) {
 	t.Parallel()
 	c := pgtest.Start(t)
 	// Six seconds of "checkpoint" before the real restart.
-	slow := append([]string{"sh", "-c", `sleep 6 && exec "$0" "$@"`}, c.RestartCommand()...)
+	slow := "sleep 6 && " + c.RestartCommand()
 	var beats atomic.Int32
 	runRestart(t, c, slow, func() { beats.Add(1) })
 	require.GreaterOrEqual(t, beats.Load(), int32(1), "heartbeats while the command ran")
@@ -68,5 +70,22 @@ func TestRestartPostgresCommandWithoutLogFile(t *testing.T) {
 	if os.Geteuid() == 0 {
 		cmd = append([]string{"runuser", "-u", "postgres", "--"}, cmd...)
 	}
-	runRestart(t, c, cmd, func() {})
+	runRestart(t, c, pgtest.ShellLine(cmd), func() {})
+}
+
+// TestRestartPostgresRunsAShellCommandLine: PG_RESTART_COMMAND is written as
+// a shell reads it. A quoted -o argument with two options (the form that
+// splitting on spaces broke: "invalid option -- 'k'") and an environment
+// variable both work.
+func TestRestartPostgresRunsAShellCommandLine(t *testing.T) {
+	t.Parallel()
+	c := pgtest.Start(t)
+	cmd := []string{filepath.Join(c.BinDir(), "pg_ctl"), "restart", "-D", c.DataDir(), "-m", "fast", "-w",
+		"-l", filepath.Join(c.Dir, "server.log"), "-o", "-p " + strconv.Itoa(c.Port) + " -k " + c.SocketDir()}
+	if os.Geteuid() == 0 {
+		cmd = append([]string{"runuser", "-u", "postgres", "--"}, cmd...)
+	}
+	line := "MODE=fast; " + strings.Replace(pgtest.ShellLine(cmd), " fast ", ` "$MODE" `, 1)
+	require.Contains(t, line, `-o '-p `)
+	runRestart(t, c, line, func() {})
 }

@@ -299,13 +299,13 @@ func TestRestartActivitiesConfirmTheRestart(t *testing.T) {
 	require.True(t, res.StartedAfter.After(started))
 
 	tu := *b.tuning
-	tu.RestartCommand = nil
+	tu.RestartCommand = ""
 	tb := *b
 	tb.tuning = &tu
 	_, err = runTune[activities.RestartResult](t, &tb, tu.RestartPostgres, activities.RestartInput{Before: res.StartedAfter})
 	requireTuneError(t, err, activities.ErrTypeRestartFailed, "the worker has no restart command configured")
 
-	tu.RestartCommand = []string{"false"}
+	tu.RestartCommand = "false"
 	_, err = runTune[activities.RestartResult](t, &tb, tu.RestartPostgres, activities.RestartInput{Before: res.StartedAfter})
 	requireTuneError(t, err, activities.ErrTypeRestartFailed, "run false: exit status 1")
 }
