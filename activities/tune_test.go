@@ -255,6 +255,8 @@ func TestTuneRejectsBadInputFast(t *testing.T) {
 			wantErr: "overrides[0]: fsync: not a setting this tool manages"},
 		{name: "bad override value", req: pgtune.Request{Memory: "2GB", Overrides: []pgtune.Override{{Name: "work_mem", Value: "64MB; SELECT 1"}}},
 			wantErr: "overrides[0]: work_mem"},
+		{name: "preload library as a path", req: pgtune.Request{Memory: "2GB", Overrides: []pgtune.Override{{Name: "shared_preload_libraries", Value: "/etc/passwd"}}},
+			wantErr: `overrides[0]: shared_preload_libraries: "/etc/passwd" is not a bare library name`},
 		{name: "unknown extension", preload: fakePreload{err: errors.New(`unknown extension "nope"`)}, req: pgtune.Request{Memory: "2GB", ExtensionNames: []string{"nope"}},
 			wantErr: `extension_profile/extension_names: unknown extension "nope"`},
 		{name: "extensions without a catalog", req: pgtune.Request{Memory: "2GB", ExtensionProfile: "recommended"},

@@ -96,6 +96,9 @@ func TestTuneWorkflowRejectsBadInputBeforeAnyActivity(t *testing.T) {
 		{name: "negative memory", in: workflows.TuneInput{Request: pgtune.Request{Memory: "-2GB"}}, wantErr: []string{"memory: must be positive"}},
 		{name: "unknown override", in: workflows.TuneInput{Apply: true, Request: pgtune.Request{Overrides: []pgtune.Override{{Name: "fsync", Value: "off"}}}},
 			wantErr: []string{"overrides[0]: fsync: not a setting this tool manages"}},
+		{name: "preload library as a path", in: workflows.TuneInput{Apply: true, RestartPolicy: workflows.RestartCommand,
+			Request: pgtune.Request{Overrides: []pgtune.Override{{Name: "shared_preload_libraries", Value: "/etc/passwd"}}}},
+			wantErr: []string{`overrides[0]: shared_preload_libraries: "/etc/passwd" is not a bare library name`}},
 		{name: "policy and timeout", in: workflows.TuneInput{RestartPolicy: "reboot", RestartTimeout: "soon"},
 			wantErr: []string{`restart_policy: "reboot" is not a policy; use one of never, signal, command; restart_timeout: "soon" is not a positive duration`}},
 	}

@@ -182,14 +182,29 @@ func readPrivileges(ctx context.Context, db store.DBTX, names []string, st *Serv
 	return nil
 }
 
-// checkLibraries looks for each library's file in the server's pkglibdir
-// (pg_config and pg_stat_file need a superuser or granted roles; without
-// them the status is unknown and the library is not preloaded).
+// librarySuffixes are the file name endings of a loadable library
+// (PostgreSQL's DLSUFFIX): .so on Linux and the BSDs (and macOS before
+// PostgreSQL 16), .dylib on macOS from 16, .dll on Windows.
+var librarySuffixes = []string{".so", ".dylib", ".dll"}
+
+// checkLibraries decides, for each library, whether the server can preload
+// it: it must be a bare name (see validateLibrary) whose file is in the
+// server's pkglibdir, and LOAD must load it in this session. A library
+// whose own code refuses a LOAD outside shared_preload_libraries (pg_cron,
+// pgaudit: SQLSTATE 55000 or a message naming shared_preload_libraries)
+// did load. pg_config, pg_stat_file and LOAD of a library outside
+// $libdir/plugins need a superuser (or granted roles); without them the
+// status is unknown and the library is not preloaded.
 func checkLibraries(ctx context.Context, db store.DBTX, libraries []string, st *ServerState) error {
 	if len(libraries) == 0 {
 		return nil
 	}
-	st.Libraries = map[string]LibraryStatus{}
+	if st.Libraries == nil {
+		st.Libraries = map[string]LibraryStatus{}
+	}
+	if st.LibraryErrors == nil {
+		st.LibraryErrors = map[string]string{}
+	}
 	for _, l := range libraries {
 		st.Libraries[l] = LibraryUnknown
 	}
@@ -202,27 +217,57 @@ func checkLibraries(ctx context.Context, db store.DBTX, libraries []string, st *
 		return fmt.Errorf("read pkglibdir: %w", terr)
 	}
 	for _, lib := range libraries {
-		p := lib
-		switch {
-		case strings.HasPrefix(lib, "$libdir/"):
-			p = path.Join(libdir, strings.TrimPrefix(lib, "$libdir/"))
-		case !strings.Contains(lib, "/"):
-			p = path.Join(libdir, lib)
+		if err := validateLibrary(lib); err != nil {
+			st.Libraries[lib], st.LibraryErrors[lib] = LibraryUnloadable, err.Error()
+			continue
 		}
 		var found bool
-		err := db.QueryRow(ctx, `SELECT (pg_stat_file($1, true)).size IS NOT NULL OR (pg_stat_file($1 || '.so', true)).size IS NOT NULL`, p).Scan(&found)
+		err := db.QueryRow(ctx, `
+SELECT EXISTS (SELECT 1 FROM unnest($2::text[]) AS sfx WHERE NOT coalesce((pg_stat_file($1 || sfx, true)).isdir, true))`,
+			path.Join(libdir, lib), librarySuffixes).Scan(&found)
 		if err != nil {
 			if errors.Is(store.Translate(err), store.ErrPermission) {
 				return nil
 			}
 			return fmt.Errorf("look for library %s: %w", lib, store.Translate(err))
 		}
-		st.Libraries[lib] = LibraryMissing
-		if found {
-			st.Libraries[lib] = LibraryPresent
+		if !found {
+			st.Libraries[lib] = LibraryMissing
+			continue
+		}
+		status, msg, err := loadLibrary(ctx, db, lib)
+		if err != nil {
+			return err
+		}
+		st.Libraries[lib] = status
+		if msg != "" {
+			st.LibraryErrors[lib] = msg
 		}
 	}
 	return nil
+}
+
+// loadLibrary runs LOAD for a bare library name in this session and says
+// what it showed: present, unloadable (with the server's message), or
+// unknown when the role may not LOAD it. Other errors (the connection)
+// are returned.
+func loadLibrary(ctx context.Context, db store.DBTX, lib string) (LibraryStatus, string, error) {
+	_, err := db.Exec(ctx, "LOAD "+QuoteLiteral(lib))
+	if err == nil {
+		return LibraryPresent, "", nil
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return LibraryUnknown, "", fmt.Errorf("LOAD %s: %w", lib, store.Translate(err))
+	}
+	switch {
+	case pgErr.Code == "42501":
+		return LibraryUnknown, "", nil
+	case pgErr.Code == "55000", strings.Contains(pgErr.Message+" "+pgErr.Hint, "shared_preload_libraries"):
+		// Its initializer ran and asks to be preloaded: it loads.
+		return LibraryPresent, "", nil
+	}
+	return LibraryUnloadable, pgErr.Message, nil
 }
 
 // PlanFor reads the server's state for a recommendation's settings and
@@ -360,11 +405,10 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 		return rep, fmt.Errorf("%w: pg_file_settings is not readable, so old values cannot be recorded (connect as a superuser)", ErrNotPermitted)
 	}
 	// The plan comes from PlanFor, but Apply is the last line before
-	// ALTER SYSTEM: only allow-listed names and valid values get there.
-	for _, it := range todo {
-		if err := ValidateValue(it.Name, it.Value, 0); err != nil {
-			return rep, &SettingError{Name: it.Name, Value: it.Value, Field: it.Field, Problem: err.Error()}
-		}
+	// ALTER SYSTEM: only allow-listed names, valid values and preload
+	// libraries that load get there.
+	if err := checkItems(ctx, db, todo, &st); err != nil {
+		return rep, err
 	}
 	if err := checkValues(todo, st); err != nil {
 		return rep, fmt.Errorf("the server would refuse the plan, so nothing is applied: %w", err)
@@ -443,6 +487,46 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 	rep.Message = fmt.Sprintf("changed %d settings: %d live, %d wait for a restart",
 		len(rep.Changes), len(vr.Live), len(vr.PendingRestart))
 	return rep, nil
+}
+
+// checkItems validates the values Apply is about to set. A list setting's
+// libraries that the server's configuration already names stay as they
+// are; each one it adds must be a bare name that loads now (see
+// checkLibraries), or the server would not start with it.
+func checkItems(ctx context.Context, db store.DBTX, items []Item, st *ServerState) error {
+	for _, it := range items {
+		if allowList[it.Name].kind != kindList {
+			if err := ValidateValue(it.Name, it.Value, 0); err != nil {
+				return &SettingError{Name: it.Name, Value: it.Value, Field: it.Field, Problem: err.Error()}
+			}
+			continue
+		}
+		have, _ := st.Settings[it.Name].target()
+		var added []string
+		for _, lib := range splitList(it.Value) {
+			if !slices.Contains(splitList(have), lib) {
+				added = append(added, lib)
+			}
+		}
+		if err := checkLibraries(ctx, db, added, st); err != nil {
+			return err
+		}
+		for _, lib := range added {
+			var problem string
+			switch st.Libraries[lib] {
+			case LibraryPresent:
+				continue
+			case LibraryMissing:
+				problem = fmt.Sprintf("%s is not in the server's pkglibdir (install its package first)", lib)
+			case LibraryUnloadable:
+				problem = fmt.Sprintf("the server cannot load %s (%s)", lib, st.LibraryErrors[lib])
+			default:
+				problem = fmt.Sprintf("could not check that the server can load %s (needs a superuser)", lib)
+			}
+			return &SettingError{Name: it.Name, Value: it.Value, Field: it.Field, Problem: problem + ", and the server would not start with it"}
+		}
+	}
+	return nil
 }
 
 // undo reverts what the run changed after a failure (the server refused a

@@ -359,3 +359,52 @@ func TestPlanForCronDatabaseNeedsTheLibrary(t *testing.T) {
 	_, ok := p.Get("cron.database_name")
 	require.False(t, ok, "no pg_cron, no cron.database_name")
 }
+
+// TestPreloadLibrariesMustLoad: a library goes into shared_preload_libraries
+// only when its file is in the server's pkglibdir and LOAD loads it in a
+// session. auto_explain loads; sepgsql refuses a LOAD outside
+// shared_preload_libraries, which shows that it loaded; pgxs is a directory
+// in pkglibdir, not a library. Apply checks again: a plan edited after
+// PlanFor to add a library that does not load, or a path, changes nothing.
+func TestPreloadLibrariesMustLoad(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	autoConf := filepath.Join(b.cluster.DataDir(), "postgresql.auto.conf")
+	autoBefore, err := os.ReadFile(autoConf)
+	require.NoError(t, err)
+
+	st, err := pgtune.ReadState(b.ctx, b.conn, nil, []string{"auto_explain", "sepgsql", "pgxs", "no_such_library"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]pgtune.LibraryStatus{
+		"auto_explain": pgtune.LibraryPresent, "sepgsql": pgtune.LibraryPresent,
+		"pgxs": pgtune.LibraryMissing, "no_such_library": pgtune.LibraryMissing,
+	}, st.Libraries)
+
+	p := b.plan(t, pgtune.Request{Memory: "1GB", CPUs: 1, Overrides: []pgtune.Override{
+		{Name: "shared_preload_libraries", Value: "auto_explain, pgxs, no_such_library"},
+	}}, nil)
+	spl, ok := p.Get("shared_preload_libraries")
+	require.True(t, ok)
+	require.Equal(t, pgtune.ActionChange, spl.Action)
+	require.Equal(t, "pg_stat_statements, auto_explain", spl.Value)
+	require.Contains(t, spl.Note, "left out pgxs: its file is not in the server's pkglibdir")
+	require.Contains(t, spl.Note, "left out no_such_library")
+
+	for _, tt := range []struct{ value, wantErr string }{
+		{"pg_stat_statements, no_such_library", "shared_preload_libraries = pg_stat_statements, no_such_library: no_such_library is not in the server's pkglibdir (install its package first), and the server would not start with it"},
+		{"/etc/passwd", `"/etc/passwd" is not a bare library name`},
+	} {
+		bad := p
+		bad.Items = []pgtune.Item{spl}
+		bad.Items[0].Value = tt.value
+		_, err = pgtune.Apply(b.ctx, b.conn, bad, pgtune.ApplyOptions{WorkflowID: "wf", RunID: "run-libs"})
+		require.ErrorIs(t, err, pgtune.ErrInvalidInput)
+		require.ErrorContains(t, err, tt.wantErr)
+	}
+	rows, err := store.ListTuningChanges(b.ctx, b.pool, "run-libs")
+	require.NoError(t, err)
+	require.Empty(t, rows, "nothing recorded, nothing changed")
+	auto, err := os.ReadFile(autoConf)
+	require.NoError(t, err)
+	require.Equal(t, string(autoBefore), string(auto))
+}

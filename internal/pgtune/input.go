@@ -292,8 +292,8 @@ func (in Input) Validate() error {
 		errs = append(errs, fieldErr("max_connections", "%d must not be negative", in.MaxConnections))
 	}
 	for i, lib := range in.PreloadLibraries {
-		if !libraryPattern.MatchString(lib) {
-			errs = append(errs, fieldErr(fmt.Sprintf("preload_libraries[%d]", i), "%q is not a library name", lib))
+		if err := validateLibrary(lib); err != nil {
+			errs = append(errs, fieldErr(fmt.Sprintf("preload_libraries[%d]", i), "%s", err))
 		}
 	}
 	return errors.Join(errs...)
