@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 
 	"github.com/opendiscourse/congressflow/internal/pgtune"
 	"github.com/opendiscourse/congressflow/internal/store"
+	"github.com/opendiscourse/congressflow/internal/sysprobe"
 )
 
 // Error types of the tune stage's non-retryable application errors (with
@@ -352,6 +355,9 @@ func (t *Tuning) RevertTuning(ctx context.Context, in RevertTuningInput) (pgtune
 // hardware decides the database host's memory and CPUs: the request's
 // values first, the probe for what they leave open when the server is
 // local, and an input error naming memory and cpus when neither is there.
+// When the server is local the probe also bounds the request: memory or
+// cpus beyond what it found are refused, naming both figures, unless the
+// request says force.
 func (t *Tuning) hardware(ctx context.Context, conn *pgx.Conn, req pgtune.Request) (pgtune.Hardware, error) {
 	var hw pgtune.Hardware
 	fromInput := 0
@@ -364,15 +370,22 @@ func (t *Tuning) hardware(ctx context.Context, conn *pgx.Conn, req pgtune.Reques
 		fromInput++
 	}
 	hw.Source = pgtune.HardwareInput
-	if fromInput < 2 {
-		local, why := t.databaseIsLocal(ctx, conn)
+	local, why := t.databaseIsLocal(ctx, conn)
+	if local && t.Prober == nil {
+		local, why = false, "this worker has no probe"
+	}
+	if local {
+		profile, err := t.Prober.Probe(ctx)
 		switch {
-		case local && t.Prober == nil:
-			why = "this worker has no probe"
-		case local:
-			profile, err := t.Prober.Probe(ctx)
-			if err != nil {
-				return hw, fmt.Errorf("probe the database host: %w", err)
+		case err != nil && fromInput < 2:
+			return hw, fmt.Errorf("probe the database host: %w", err)
+		case err != nil:
+			// Both figures are given; without a probe there is nothing to
+			// check them against.
+			t.logger().WarnContext(ctx, "tune: probe failed; memory and cpus are taken from the input unchecked", slog.String("error", err.Error()))
+		default:
+			if err := checkAgainstProbe(req, profile.Effective); err != nil {
+				return hw, err
 			}
 			fromProbe := 0
 			if hw.MemoryBytes == 0 && profile.Effective.MemoryBytes > 0 {
@@ -391,6 +404,8 @@ func (t *Tuning) hardware(ctx context.Context, conn *pgx.Conn, req pgtune.Reques
 				hw.Source = pgtune.HardwareProbe
 			}
 		}
+	}
+	if fromInput < 2 {
 		if fromConfig := t.configuredHardware(&hw); fromConfig > 0 {
 			if fromInput > 0 {
 				hw.Source = pgtune.HardwareInput + "+" + pgtune.HardwareConfig
@@ -405,6 +420,28 @@ func (t *Tuning) hardware(ctx context.Context, conn *pgx.Conn, req pgtune.Reques
 	}
 	hw.Memory = pgtune.FormatBytes(hw.MemoryBytes)
 	return hw, nil
+}
+
+// checkAgainstProbe refuses a request for more memory or CPUs than the
+// probe found on the (local) database host, unless it says force: settings
+// sized for memory the host lacks stop the server at its next start.
+func checkAgainstProbe(req pgtune.Request, found sysprobe.Effective) error {
+	if req.Force {
+		return nil
+	}
+	var errs []error
+	if b, err := pgtune.ParseSize(req.Memory); err == nil && req.Memory != "" && found.MemoryBytes > 0 && b > found.MemoryBytes {
+		errs = append(errs, fmt.Errorf("memory: %s is more than the %s the probe found on the database host (this worker's host); give at most %s, or set force to plan for %s anyway",
+			req.Memory, pgtune.FormatBytes(found.MemoryBytes), pgtune.FormatBytes(found.MemoryBytes), req.Memory))
+	}
+	if found.CPUs > 0 && float64(req.CPUs) > math.Ceil(found.CPUs) {
+		errs = append(errs, fmt.Errorf("cpus: %d is more than the %s CPUs the probe found on the database host (this worker's host); give at most %d, or set force to plan for %d anyway",
+			req.CPUs, strconv.FormatFloat(found.CPUs, 'f', -1, 64), int(math.Ceil(found.CPUs)), req.CPUs))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return invalidInput(errors.Join(errs...))
 }
 
 // configuredHardware fills what hw still lacks from the worker's
