@@ -36,6 +36,9 @@ const (
 	// ErrTypeVerifyFailed: a setting that should be live after the apply
 	// (and restart) is not.
 	ErrTypeVerifyFailed = "VerifyFailed"
+	// ErrTypeNotFound: a revert named a run that never applied anything
+	// on this server.
+	ErrTypeNotFound = "NotFound"
 )
 
 // Default waits of the restart activities.
@@ -129,6 +132,10 @@ type VerifyTuningInput struct {
 // RevertTuningInput names the run to revert.
 type RevertTuningInput struct {
 	RunID string `json:"run_id"`
+	// MissingOK makes a run that applied nothing an empty report rather
+	// than a NotFound error: the tune workflow's compensation reverts a
+	// run whose apply may have failed before its first change.
+	MissingOK bool `json:"missing_ok,omitempty"`
 }
 
 // PlanTuning validates the request, finds the database host's hardware
@@ -334,7 +341,9 @@ func (t *Tuning) verifyOnce(ctx context.Context, in VerifyTuningInput) (pgtune.V
 
 // RevertTuning restores the values a run recorded, newest first, and
 // reloads. Settings that need a restart to go back are listed in the
-// report. Reverting twice is harmless.
+// report. Reverting twice is harmless. A run that never applied anything
+// on this server fails with a non-retryable ErrTypeNotFound error, unless
+// in.MissingOK.
 func (t *Tuning) RevertTuning(ctx context.Context, in RevertTuningInput) (pgtune.RevertReport, error) {
 	if in.RunID == "" {
 		return pgtune.RevertReport{}, invalidInput(errors.New("run_id: empty; name the run to revert"))
@@ -345,6 +354,10 @@ func (t *Tuning) RevertTuning(ctx context.Context, in RevertTuningInput) (pgtune
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	rep, err := pgtune.Revert(ctx, conn, in.RunID, pgtune.ApplyOptions{Logger: t.logger().With(slog.String("run_id", in.RunID))})
+	if errors.Is(err, pgtune.ErrRunNotFound) && in.MissingOK {
+		rep.Message = fmt.Sprintf("nothing to revert: run %s changed nothing", in.RunID)
+		return rep, nil
+	}
 	if err != nil {
 		return rep, classifyTune(err)
 	}
@@ -579,6 +592,8 @@ func classifyTune(err error) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeAlterSystemDisabled, nil)
 	case errors.Is(err, pgtune.ErrNotPermitted):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePermission, nil)
+	case errors.Is(err, pgtune.ErrRunNotFound):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeNotFound, nil)
 	default:
 		return classifyDB(err)
 	}

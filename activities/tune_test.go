@@ -290,6 +290,16 @@ func TestTuneRejectsBadInputFast(t *testing.T) {
 	_, err := runTune[pgtune.ApplyReport](t, b, b.tuning.ApplyTuning, activities.ApplyTuningInput{Plan: pgtune.Plan{Changes: 1}})
 	requireTuneError(t, err, activities.ErrTypeInvalidInput, "run_id: empty")
 
+	// Reverting a run that never applied anything is NotFound, not
+	// "nothing to revert"; the compensation (MissingOK) gets an empty
+	// report.
+	_, err = runTune[pgtune.RevertReport](t, b, b.tuning.RevertTuning, activities.RevertTuningInput{RunID: "never-applied"})
+	requireTuneError(t, err, activities.ErrTypeNotFound, "run never-applied: no such tune run")
+	rv, err := runTune[pgtune.RevertReport](t, b, b.tuning.RevertTuning, activities.RevertTuningInput{RunID: "never-applied", MissingOK: true})
+	require.NoError(t, err)
+	require.Empty(t, rv.Reverted)
+	require.Equal(t, "nothing to revert: run never-applied changed nothing", rv.Message)
+
 	require.Equal(t, autoBefore, b.autoConf(t), "nothing applied")
 	var n int
 	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT count(*) FROM ops.tuning_changes`).Scan(&n))

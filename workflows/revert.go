@@ -98,7 +98,7 @@ func RevertTuningWorkflow(ctx workflow.Context, in RevertInput) (RevertResult, e
 	var a *activities.Tuning
 
 	if err := workflow.ExecuteActivity(ctx, a.RevertTuning, activities.RevertTuningInput{RunID: in.RunID}).Get(ctx, &res.Revert); err != nil {
-		return res, fmt.Errorf("revert run %s: %w", in.RunID, err)
+		return res, revertError(in.RunID, err)
 	}
 	rv := res.Revert
 	res.PendingRestart = rv.PendingRestart
@@ -120,6 +120,18 @@ func RevertTuningWorkflow(ctx workflow.Context, in RevertInput) (RevertResult, e
 	res.Restart, res.PendingRestart = &rr, nil
 	res.Summary += "; restarted, so the old values are live"
 	return res, nil
+}
+
+// revertError is the workflow's error for a failed RevertTuning. An
+// unknown run ID is the caller's mistake: the workflow fails with the
+// activity's NotFound error itself, so its type and message are what the
+// caller sees first.
+func revertError(runID string, err error) error {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNotFound {
+		return temporal.NewNonRetryableApplicationError(appErr.Message(), activities.ErrTypeNotFound, nil)
+	}
+	return fmt.Errorf("revert run %s: %w", runID, err)
 }
 
 // revertedWaiting lists the reverted settings that wait for a restart.

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,8 +118,8 @@ func TestRevertTuningWorkflowRestartPolicies(t *testing.T) {
 		},
 		{
 			name: "nothing to revert", in: workflows.RevertInput{RunID: "run-8", RestartPolicy: workflows.RestartCommand},
-			report:      pgtune.RevertReport{RunID: "run-8", Reverted: []pgtune.Change{}, Message: "nothing to revert for run run-8"},
-			wantSummary: "nothing to revert for run run-8",
+			report:      pgtune.RevertReport{RunID: "run-8", Reverted: []pgtune.Change{}, Message: "nothing to revert: run run-8 was already reverted"},
+			wantSummary: "nothing to revert: run run-8 was already reverted",
 		},
 	}
 	for _, tt := range tests {
@@ -153,6 +154,20 @@ func TestRevertTuningWorkflowFailures(t *testing.T) {
 		}, workflows.RevertInput{RunID: "run-7", RestartPolicy: workflows.RestartCommand})
 		require.ErrorContains(t, err, "revert run run-7")
 		require.ErrorContains(t, err, "ALTER SYSTEM is disabled")
+	})
+	t.Run("unknown run", func(t *testing.T) {
+		t.Parallel()
+		msg := "run run-0: no such tune run: no change of that run is recorded in ops.tuning_changes on this server"
+		_, err := runRevert(t, func(env *testsuite.TestWorkflowEnvironment) {
+			env.OnActivity(revertActs.RevertTuning, mock.Anything, mock.Anything).
+				Return(pgtune.RevertReport{}, temporal.NewNonRetryableApplicationError(msg, activities.ErrTypeNotFound, nil)).Once()
+		}, workflows.RevertInput{RunID: "run-0"})
+		var appErr *temporal.ApplicationError
+		require.ErrorAs(t, err, &appErr)
+		require.Equal(t, activities.ErrTypeNotFound, appErr.Type(), "the workflow's own failure is NotFound")
+		require.True(t, appErr.NonRetryable())
+		require.Equal(t, msg, appErr.Message())
+		require.Equal(t, 1, strings.Count(err.Error(), "no such tune run"), "the cause reads once: %v", err)
 	})
 	t.Run("restart fails", func(t *testing.T) {
 		t.Parallel()

@@ -113,7 +113,7 @@ type TuneProgress struct {
 // every attempt.
 var tuneNonRetryable = []string{
 	activities.ErrTypeInvalidInput, activities.ErrTypePermission, activities.ErrTypeAlterSystemDisabled,
-	activities.ErrTypeRestartFailed, activities.ErrTypeVerifyFailed,
+	activities.ErrTypeRestartFailed, activities.ErrTypeVerifyFailed, activities.ErrTypeNotFound,
 }
 
 // TuneWorkflow tunes PostgreSQL: plan, then (when the input says apply)
@@ -201,7 +201,7 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 		progress.Step = "revert"
 		dctx, _ := workflow.NewDisconnectedContext(ctx)
 		var rv pgtune.RevertReport
-		rerr := workflow.ExecuteActivity(dctx, a.RevertTuning, activities.RevertTuningInput{RunID: runID}).Get(dctx, &rv)
+		rerr := workflow.ExecuteActivity(dctx, a.RevertTuning, activities.RevertTuningInput{RunID: runID, MissingOK: true}).Get(dctx, &rv)
 		if rerr == nil {
 			res.Revert = &rv
 			res.PendingRestart = rv.PendingRestart

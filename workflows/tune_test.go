@@ -194,7 +194,7 @@ func TestTuneWorkflowSignalTimeoutReverts(t *testing.T) {
 	in := workflows.TuneInput{Apply: true, RestartPolicy: workflows.RestartSignal, RestartTimeout: "5m"}
 	env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(tunePlan, nil).Once()
 	env.OnActivity(tuning.ApplyTuning, mock.Anything, mock.Anything).Return(tuneApplied, nil).Once()
-	env.OnActivity(tuning.RevertTuning, mock.Anything, activities.RevertTuningInput{RunID: "default-test-run-id"}).Return(tuneReverted, nil).Once()
+	env.OnActivity(tuning.RevertTuning, mock.Anything, activities.RevertTuningInput{RunID: "default-test-run-id", MissingOK: true}).Return(tuneReverted, nil).Once()
 
 	_, err := runTuneWorkflow(t, env, in)
 	require.ErrorContains(t, err, "restart: no postgres-restarted signal within 5m0s; shared_buffers still wait for a restart")
@@ -215,7 +215,7 @@ func TestTuneWorkflowVerifyFailureRevertsAndRestartsAgain(t *testing.T) {
 		Return(activities.RestartResult{Restarted: true, StartedAfter: restartAt}, nil).Once()
 	env.OnActivity(tuning.VerifyTuning, mock.Anything, mock.Anything).
 		Return(pgtune.VerifyReport{}, temporal.NewNonRetryableApplicationError("settings not live: shared_buffers", activities.ErrTypeVerifyFailed, nil)).Once()
-	env.OnActivity(tuning.RevertTuning, mock.Anything, activities.RevertTuningInput{RunID: "default-test-run-id"}).Return(tuneReverted, nil).Once()
+	env.OnActivity(tuning.RevertTuning, mock.Anything, activities.RevertTuningInput{RunID: "default-test-run-id", MissingOK: true}).Return(tuneReverted, nil).Once()
 	env.OnActivity(tuning.RestartPostgres, mock.Anything, activities.RestartInput{Before: restartAt, Wait: workflows.DefaultRestartTimeout}).
 		Return(activities.RestartResult{Restarted: true, StartedAfter: restartAt.Add(time.Minute)}, nil).Once()
 
@@ -295,7 +295,7 @@ func TestTuneWorkflowCancelledWhileWaitingForTheSignalReverts(t *testing.T) {
 	in := workflows.TuneInput{Apply: true, RestartPolicy: workflows.RestartSignal, RestartTimeout: "1h"}
 	env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(tunePlan, nil).Once()
 	env.OnActivity(tuning.ApplyTuning, mock.Anything, mock.Anything).Return(tuneApplied, nil).Once()
-	env.OnActivity(tuning.RevertTuning, mock.Anything, activities.RevertTuningInput{RunID: "default-test-run-id"}).Return(tuneReverted, nil).Once()
+	env.OnActivity(tuning.RevertTuning, mock.Anything, activities.RevertTuningInput{RunID: "default-test-run-id", MissingOK: true}).Return(tuneReverted, nil).Once()
 	env.RegisterDelayedCallback(env.CancelWorkflow, 10*time.Minute)
 
 	_, err := runTuneWorkflow(t, env, in)

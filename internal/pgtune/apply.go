@@ -25,6 +25,10 @@ var (
 	// ErrNotPermitted: the role may not ALTER SYSTEM or read
 	// pg_file_settings; nothing was changed.
 	ErrNotPermitted = errors.New("not permitted to change server settings")
+	// ErrRunNotFound: [Revert] found no change the run applied on this
+	// server: the run ID is unknown here, or every change it tried was
+	// refused. A run that was already reverted is not this error.
+	ErrRunNotFound = errors.New("no such tune run")
 )
 
 // DefaultSettleTimeout bounds the wait for a configuration reload to reach
@@ -535,6 +539,10 @@ func checkItems(ctx context.Context, db store.DBTX, items []Item, st *ServerStat
 // errors are returned; the run's records still allow a later [Revert].
 func undo(ctx context.Context, db store.DBTX, opts ApplyOptions, cause error) error {
 	rr, err := Revert(ctx, db, opts.RunID, opts)
+	if errors.Is(err, ErrRunNotFound) {
+		// The failure came before the run recorded anything.
+		return fmt.Errorf("%w; stopped there, before run %s had changed anything", cause, opts.RunID)
+	}
 	if err != nil {
 		return errors.Join(cause, fmt.Errorf("revert run %s after the failure: %w", opts.RunID, err))
 	}
@@ -667,7 +675,8 @@ type RevertReport struct {
 // parameter before, else ALTER SYSTEM SET to the recorded value. Then it
 // reloads. Reverting twice is harmless: reverted rows are skipped, and so
 // are failed ones (the server refused their change, so there is nothing
-// to restore).
+// to restore). A run with no change but refused ones, or none at all,
+// never applied anything here: that is [ErrRunNotFound].
 func Revert(ctx context.Context, db store.DBTX, runID string, opts ApplyOptions) (RevertReport, error) {
 	log := opts.logger()
 	rep := RevertReport{RunID: runID, Reverted: []Change{}}
@@ -677,11 +686,14 @@ func Revert(ctx context.Context, db store.DBTX, runID string, opts ApplyOptions)
 	}
 	// A failed row's ALTER SYSTEM was refused: nothing to restore, and its
 	// status keeps the server's reason.
-	rows = slices.DeleteFunc(rows, func(r store.TuningChange) bool {
-		return r.Status == store.TuningReverted || r.Status == store.TuningFailed
-	})
+	rows = slices.DeleteFunc(rows, func(r store.TuningChange) bool { return r.Status == store.TuningFailed })
 	if len(rows) == 0 {
-		rep.Message = "nothing to revert for run " + runID
+		return rep, fmt.Errorf("run %s: %w: no change of that run is recorded in ops.tuning_changes on this server; give the run ID of a TuneWorkflow that applied settings here (starter tune --apply prints it)",
+			runID, ErrRunNotFound)
+	}
+	rows = slices.DeleteFunc(rows, func(r store.TuningChange) bool { return r.Status == store.TuningReverted })
+	if len(rows) == 0 {
+		rep.Message = fmt.Sprintf("nothing to revert: run %s was already reverted", runID)
 		return rep, nil
 	}
 	var allow *string

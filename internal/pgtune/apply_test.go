@@ -338,6 +338,15 @@ func TestApplyRefusedValueLeavesNothingApplied(t *testing.T) {
 	rr, err := pgtune.Revert(b.ctx, b.conn, "run-refused", pgtune.ApplyOptions{})
 	require.NoError(t, err)
 	require.Empty(t, rr.Reverted, "nothing left to revert")
+	require.Equal(t, "nothing to revert: run run-refused was already reverted", rr.Message)
+
+	// A run that never applied anything here is not an already reverted
+	// one: run-bad recorded nothing, no-such-run never ran.
+	for _, id := range []string{"run-bad", "no-such-run"} {
+		_, err = pgtune.Revert(b.ctx, b.conn, id, pgtune.ApplyOptions{})
+		require.ErrorIs(t, err, pgtune.ErrRunNotFound)
+		require.ErrorContains(t, err, "run "+id+": no such tune run: no change of that run is recorded in ops.tuning_changes on this server")
+	}
 	b.restart(t)
 	require.Equal(t, before, b.settings(t, names))
 }
