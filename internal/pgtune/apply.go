@@ -354,9 +354,12 @@ func (o ApplyOptions) logger() *slog.Logger {
 	return o.Logger
 }
 
-// Apply runs the plan's changes: for each setting it records the old
-// value in ops.tuning_changes, then runs ALTER SYSTEM on its own (never in
-// a transaction). Then it reloads the configuration and reports what is
+// Apply runs the plan's changes. Before the first one it keeps
+// postgresql.auto.conf, as the server reads it, with the run in
+// ops.tuning_snapshots (see [ReadAutoConf], [RestoreAutoConf]); then for
+// each setting it records the old value in ops.tuning_changes and runs
+// ALTER SYSTEM on its own (never in a transaction). Then it reloads the
+// configuration, keeps the file as the run left it, and reports what is
 // live and what waits for a restart. With nothing to change it changes
 // nothing and says so.
 //
@@ -416,6 +419,9 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 	}
 	if err := checkValues(todo, st); err != nil {
 		return rep, fmt.Errorf("the server would refuse the plan, so nothing is applied: %w", err)
+	}
+	if err := keepAutoConf(ctx, db, opts); err != nil {
+		return rep, err
 	}
 
 	var applied []Item
@@ -488,9 +494,36 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 	slices.Sort(rep.PendingRestart)
 	rep.NotLive = vr.Mismatches
 	rep.PostmasterStartTime = st.PostmasterStartTime
+	if after, _, err := ReadAutoConf(ctx, db); err != nil {
+		log.WarnContext(ctx, "tune: could not read postgresql.auto.conf after the apply", slog.String("error", err.Error()))
+	} else if err := store.SetTuningSnapshotAfter(ctx, db, opts.RunID, after); err != nil {
+		log.WarnContext(ctx, "tune: could not keep postgresql.auto.conf after the apply", slog.String("error", err.Error()))
+	}
 	rep.Message = fmt.Sprintf("changed %d settings: %d live, %d wait for a restart",
 		len(rep.Changes), len(vr.Live), len(vr.PendingRestart))
 	return rep, nil
+}
+
+// keepAutoConf stores postgresql.auto.conf, as the server reads it now,
+// with the run (ops.tuning_snapshots) before its first ALTER SYSTEM, with
+// the server's data directory: should a restart not bring the server back,
+// the worker can write it back. A retried apply keeps the first snapshot.
+func keepAutoConf(ctx context.Context, db store.DBTX, opts ApplyOptions) error {
+	dir, err := DataDirectory(ctx, db)
+	if err != nil {
+		return fmt.Errorf("keep %s before changing it: %w", AutoConfName, err)
+	}
+	content, source, err := ReadAutoConf(ctx, db)
+	if err != nil {
+		return fmt.Errorf("keep %s before changing it: %w", AutoConfName, err)
+	}
+	_, err = store.RecordTuningSnapshot(ctx, db, store.TuningSnapshot{
+		RunID: opts.RunID, WorkflowID: opts.WorkflowID, DataDirectory: dir, Source: source, Before: content,
+	})
+	if err != nil {
+		return fmt.Errorf("keep %s before changing it: %w", AutoConfName, err)
+	}
+	return nil
 }
 
 // checkItems validates the values Apply is about to set. A list setting's

@@ -171,6 +171,17 @@ func TestApplyRestartVerifyRevert(t *testing.T) {
 	require.Contains(t, string(auto), "shared_preload_libraries = 'pg_stat_statements'")
 	require.Contains(t, string(auto), "pg_stat_statements.max = '10000'")
 
+	// The run kept the file as it was before its first ALTER SYSTEM, and
+	// as it left it.
+	snap, err := store.GetTuningSnapshot(b.ctx, b.pool, "run-1")
+	require.NoError(t, err)
+	require.Equal(t, string(autoBefore), snap.Before)
+	require.Equal(t, store.SnapshotFromFile, snap.Source)
+	require.Equal(t, b.cluster.DataDir(), snap.DataDirectory)
+	require.NotNil(t, snap.After)
+	require.Equal(t, string(auto), *snap.After)
+	require.Equal(t, []string{"shared_buffers = '512MB'"}, pgtune.AutoConfLines(*snap.After, []string{"shared_buffers"}))
+
 	vr, err := pgtune.Verify(b.ctx, b.conn, p, false)
 	require.NoError(t, err)
 	require.Empty(t, vr.Mismatches)
@@ -186,6 +197,8 @@ func TestApplyRestartVerifyRevert(t *testing.T) {
 	rows, err := store.ListTuningChanges(b.ctx, b.pool, "run-2")
 	require.NoError(t, err)
 	require.Empty(t, rows)
+	_, err = store.GetTuningSnapshot(b.ctx, b.pool, "run-2")
+	require.ErrorIs(t, err, store.ErrNotFound, "a run that changes nothing keeps no snapshot")
 
 	b.restart(t)
 	vr, err = pgtune.Verify(b.ctx, b.conn, p, true)
@@ -416,4 +429,40 @@ func TestPreloadLibrariesMustLoad(t *testing.T) {
 	auto, err := os.ReadFile(autoConf)
 	require.NoError(t, err)
 	require.Equal(t, string(autoBefore), string(auto))
+}
+
+// TestReadAutoConfWithoutFileAccess: a role that may read the settings
+// files' view but not server files (granted pg_file_settings, not
+// pg_read_server_files) gets postgresql.auto.conf rebuilt from
+// pg_file_settings, the same text ALTER SYSTEM writes.
+func TestReadAutoConfWithoutFileAccess(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, stmt := range []string{
+		`ALTER SYSTEM SET work_mem = '64MB'`,
+		`ALTER SYSTEM SET log_line_prefix = 'it''s %m \ %p '`,
+		`CREATE ROLE settings_reader LOGIN IN ROLE pg_read_all_settings`,
+		`GRANT SELECT ON pg_file_settings TO settings_reader`,
+		`GRANT EXECUTE ON FUNCTION pg_show_all_file_settings() TO settings_reader`,
+	} {
+		_, err := b.conn.Exec(b.ctx, stmt)
+		require.NoError(t, err, stmt)
+	}
+	file, err := os.ReadFile(filepath.Join(b.cluster.DataDir(), pgtune.AutoConfName))
+	require.NoError(t, err)
+
+	content, source, err := pgtune.ReadAutoConf(b.ctx, b.conn)
+	require.NoError(t, err)
+	require.Equal(t, store.SnapshotFromFile, source)
+	require.Equal(t, string(file), content)
+
+	cfg := b.conn.Config().Copy()
+	cfg.User = "settings_reader"
+	reader, err := pgx.ConnectConfig(b.ctx, cfg)
+	require.NoError(t, err)
+	defer reader.Close(b.ctx)
+	content, source, err = pgtune.ReadAutoConf(b.ctx, reader)
+	require.NoError(t, err)
+	require.Equal(t, store.SnapshotFromFileSettings, source)
+	require.Equal(t, string(file), content)
 }
