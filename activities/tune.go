@@ -104,8 +104,18 @@ type RestartInput struct {
 	// counts as restarted once its start time is later.
 	Before time.Time `json:"before"`
 	// Wait bounds the wait for the server. Zero: DefaultRestartWait for
-	// RestartPostgres, DefaultConfirmWait for ConfirmRestart.
+	// RestartPostgres, DefaultConfirmWait for ConfirmRestart. Should the
+	// server not come back, the restore and the restart after it get a
+	// bound of their own, as long (DefaultRestartWait for ConfirmRestart).
 	Wait time.Duration `json:"wait,omitempty"`
+	// RunID is the tune run whose changes the restart makes live (or takes
+	// back). If the server does not come back, the postgresql.auto.conf
+	// the run kept before its first change is written back and the server
+	// restarted again. Empty: nothing to restore.
+	RunID string `json:"run_id,omitempty"`
+	// Settings are the settings the run changed, named in the
+	// instructions when the kept file cannot be read.
+	Settings []string `json:"settings,omitempty"`
 }
 
 // RestartResult says how the server was restarted.
@@ -223,6 +233,13 @@ func (t *Tuning) ApplyTuning(ctx context.Context, in ApplyTuningInput) (pgtune.A
 // the server to accept connections and confirms that
 // pg_postmaster_start_time() moved past in.Before. If it already has (a
 // retried attempt after the restart), the command is not run again.
+//
+// If the command fails or the server does not come back within in.Wait
+// and it is down, the run's kept postgresql.auto.conf is written back
+// (the data directory on this host) and the command run again; the
+// activity then fails and says what it restored. When the file cannot be
+// written from here, the error gives the lines to remove and the command
+// to run (see recoverServer).
 func (t *Tuning) RestartPostgres(ctx context.Context, in RestartInput) (RestartResult, error) {
 	res := RestartResult{StartedBefore: in.Before, Command: t.RestartCommand}
 	if strings.TrimSpace(t.RestartCommand) == "" {
@@ -234,18 +251,28 @@ func (t *Tuning) RestartPostgres(ctx context.Context, in RestartInput) (RestartR
 		res.Restarted, res.StartedAfter = true, now
 		return res, nil
 	}
+	// Read while the server is up: what a failed restart is undone with.
+	fb := t.loadFallback(ctx, in.RunID)
 	// One bound for the command and the wait after it, so the step fits
-	// the activity's StartToClose (the wait plus a margin).
-	deadline := time.Now().Add(cmp.Or(in.Wait, DefaultRestartWait))
+	// the activity's StartToClose (twice the wait, for a restore, plus a
+	// margin).
+	wait := cmp.Or(in.Wait, DefaultRestartWait)
+	deadline := time.Now().Add(wait)
 	out, err := t.runRestartCommand(ctx, time.Until(deadline))
 	res.Output = out
-	if err != nil {
-		return res, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeRestartFailed, nil)
+	var after time.Time
+	if err == nil {
+		activity.GetLogger(ctx).Info("tune: restart command finished", "command", res.Command)
+		after, err = t.waitForRestart(ctx, in.Before, max(time.Until(deadline), pollInterval))
 	}
-	activity.GetLogger(ctx).Info("tune: restart command finished", "command", res.Command)
-	after, err := t.waitForRestart(ctx, in.Before, max(time.Until(deadline), pollInterval))
 	if err != nil {
-		return res, err
+		if ctx.Err() != nil {
+			return res, err
+		}
+		after, err = t.recoverServer(ctx, in, fb, wait, failureText(err))
+		if err != nil {
+			return res, err
+		}
 	}
 	res.Restarted, res.StartedAfter = true, after
 	return res, nil
@@ -293,11 +320,23 @@ func (t *Tuning) runRestartCommand(ctx context.Context, bound time.Duration) (st
 // ConfirmRestart waits (up to in.Wait) for the server to accept
 // connections with a pg_postmaster_start_time() later than in.Before: an
 // operator said they restarted it.
+//
+// If the server is down at the end of the wait, the run's kept
+// postgresql.auto.conf is written back and the server restarted with the
+// worker's restart command, as RestartPostgres does.
 func (t *Tuning) ConfirmRestart(ctx context.Context, in RestartInput) (RestartResult, error) {
 	res := RestartResult{StartedBefore: in.Before}
+	// An operator may signal while the server is still up, or already
+	// down: the kept file is read if it can be.
+	fb := t.loadFallback(ctx, in.RunID)
 	after, err := t.waitForRestart(ctx, in.Before, cmp.Or(in.Wait, DefaultConfirmWait))
 	if err != nil {
-		return res, err
+		if ctx.Err() != nil {
+			return res, err
+		}
+		if after, err = t.recoverServer(ctx, in, fb, DefaultRestartWait, failureText(err)); err != nil {
+			return res, err
+		}
 	}
 	res.Restarted, res.StartedAfter = true, after
 	return res, nil

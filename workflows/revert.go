@@ -91,7 +91,7 @@ func RevertTuningWorkflow(ctx workflow.Context, in RevertInput) (RevertResult, e
 	}
 	timeout := in.restartTimeout()
 	restartCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: timeout + 2*time.Minute,
+		StartToCloseTimeout: 2*timeout + 2*time.Minute,
 		HeartbeatTimeout:    30 * time.Second,
 		RetryPolicy:         withAttempts(retry, 2),
 	})

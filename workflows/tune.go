@@ -144,14 +144,17 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 		RetryPolicy:         withAttempts(retry, 3),
 		WaitForCancellation: true,
 	})
+	// A restart that leaves the server down is undone in the same
+	// attempt: the kept postgresql.auto.conf goes back and the server is
+	// restarted again, with a bound of its own.
 	restartCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: timeout + 2*time.Minute,
+		StartToCloseTimeout: 2*timeout + 2*time.Minute,
 		HeartbeatTimeout:    30 * time.Second,
 		RetryPolicy:         withAttempts(retry, 2),
 		WaitForCancellation: true,
 	})
 	confirmCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: activities.DefaultConfirmWait + time.Minute,
+		StartToCloseTimeout: activities.DefaultConfirmWait + activities.DefaultRestartWait + time.Minute,
 		HeartbeatTimeout:    30 * time.Second,
 		RetryPolicy:         withAttempts(retry, 2),
 		WaitForCancellation: true,
@@ -209,7 +212,9 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 				var again activities.RestartResult
 				rctx, _ := workflow.NewDisconnectedContext(restartCtx)
 				before := res.Restart.StartedAfter
-				rerr = workflow.ExecuteActivity(rctx, a.RestartPostgres, activities.RestartInput{Before: before, Wait: timeout}).Get(rctx, &again)
+				rerr = workflow.ExecuteActivity(rctx, a.RestartPostgres, activities.RestartInput{
+					Before: before, Wait: timeout, RunID: runID, Settings: changedNames(rv.Reverted),
+				}).Get(rctx, &again)
 				if rerr == nil {
 					res.PendingRestart = nil
 				}
@@ -239,7 +244,7 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 		case RestartCommand:
 			var rr activities.RestartResult
 			if err := workflow.ExecuteActivity(restartCtx, a.RestartPostgres, activities.RestartInput{
-				Before: rep.PostmasterStartTime, Wait: timeout,
+				Before: rep.PostmasterStartTime, Wait: timeout, RunID: runID, Settings: changedNames(rep.Changes),
 			}).Get(ctx, &rr); err != nil {
 				return res, fmt.Errorf("restart: %w", err)
 			}
@@ -261,7 +266,7 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 			}
 			var rr activities.RestartResult
 			if err := workflow.ExecuteActivity(confirmCtx, a.ConfirmRestart, activities.RestartInput{
-				Before: rep.PostmasterStartTime, Wait: activities.DefaultConfirmWait,
+				Before: rep.PostmasterStartTime, Wait: activities.DefaultConfirmWait, RunID: runID, Settings: changedNames(rep.Changes),
 			}).Get(ctx, &rr); err != nil {
 				return res, fmt.Errorf("confirm restart: %w", err)
 			}
@@ -292,6 +297,15 @@ func needsRestart(rep pgtune.ApplyReport) bool {
 		}
 	}
 	return false
+}
+
+// changedNames lists the settings of changes, in order.
+func changedNames(cs []pgtune.Change) []string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Name
+	}
+	return names
 }
 
 // waitForSignal waits for the named signal, at most timeout, and reports

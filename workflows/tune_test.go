@@ -147,7 +147,7 @@ func TestTuneWorkflowCommandPolicyRestartsThenVerifies(t *testing.T) {
 	in := workflows.TuneInput{Apply: true, RestartPolicy: workflows.RestartCommand, RestartTimeout: "3m"}
 	env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(tunePlan, nil).Once()
 	env.OnActivity(tuning.ApplyTuning, mock.Anything, mock.Anything).Return(tuneApplied, nil).Once()
-	env.OnActivity(tuning.RestartPostgres, mock.Anything, activities.RestartInput{Before: startedAt, Wait: 3 * time.Minute}).
+	env.OnActivity(tuning.RestartPostgres, mock.Anything, activities.RestartInput{Before: startedAt, Wait: 3 * time.Minute, RunID: "default-test-run-id", Settings: []string{"shared_buffers", "checkpoint_timeout"}}).
 		Return(activities.RestartResult{Restarted: true, StartedBefore: startedAt, StartedAfter: restartAt}, nil).Once()
 	env.OnActivity(tuning.VerifyTuning, mock.Anything, activities.VerifyTuningInput{Plan: tunePlan, Restarted: true}).
 		Return(pgtune.VerifyReport{Live: []string{"shared_buffers", "work_mem", "checkpoint_timeout"}}, nil).Once()
@@ -165,7 +165,7 @@ func TestTuneWorkflowSignalPolicyWaitsForTheOperator(t *testing.T) {
 	in := workflows.TuneInput{Apply: true, RestartPolicy: workflows.RestartSignal, RestartTimeout: "1h"}
 	env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(tunePlan, nil).Once()
 	env.OnActivity(tuning.ApplyTuning, mock.Anything, mock.Anything).Return(tuneApplied, nil).Once()
-	env.OnActivity(tuning.ConfirmRestart, mock.Anything, activities.RestartInput{Before: startedAt, Wait: activities.DefaultConfirmWait}).
+	env.OnActivity(tuning.ConfirmRestart, mock.Anything, activities.RestartInput{Before: startedAt, Wait: activities.DefaultConfirmWait, RunID: "default-test-run-id", Settings: []string{"shared_buffers", "checkpoint_timeout"}}).
 		Return(activities.RestartResult{Restarted: true, StartedBefore: startedAt, StartedAfter: restartAt}, nil).Once()
 	env.OnActivity(tuning.VerifyTuning, mock.Anything, activities.VerifyTuningInput{Plan: tunePlan, Restarted: true}).
 		Return(pgtune.VerifyReport{Live: []string{"shared_buffers"}}, nil).Once()
@@ -211,12 +211,13 @@ func TestTuneWorkflowVerifyFailureRevertsAndRestartsAgain(t *testing.T) {
 	in := workflows.TuneInput{Apply: true, RestartPolicy: workflows.RestartCommand}
 	env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(tunePlan, nil).Once()
 	env.OnActivity(tuning.ApplyTuning, mock.Anything, mock.Anything).Return(tuneApplied, nil).Once()
-	env.OnActivity(tuning.RestartPostgres, mock.Anything, activities.RestartInput{Before: startedAt, Wait: workflows.DefaultRestartTimeout}).
+	env.OnActivity(tuning.RestartPostgres, mock.Anything, activities.RestartInput{Before: startedAt, Wait: workflows.DefaultRestartTimeout, RunID: "default-test-run-id", Settings: []string{"shared_buffers", "checkpoint_timeout"}}).
 		Return(activities.RestartResult{Restarted: true, StartedAfter: restartAt}, nil).Once()
 	env.OnActivity(tuning.VerifyTuning, mock.Anything, mock.Anything).
 		Return(pgtune.VerifyReport{}, temporal.NewNonRetryableApplicationError("settings not live: shared_buffers", activities.ErrTypeVerifyFailed, nil)).Once()
 	env.OnActivity(tuning.RevertTuning, mock.Anything, activities.RevertTuningInput{RunID: "default-test-run-id", MissingOK: true}).Return(tuneReverted, nil).Once()
-	env.OnActivity(tuning.RestartPostgres, mock.Anything, activities.RestartInput{Before: restartAt, Wait: workflows.DefaultRestartTimeout}).
+	env.OnActivity(tuning.RestartPostgres, mock.Anything, activities.RestartInput{Before: restartAt, Wait: workflows.DefaultRestartTimeout,
+		RunID: "default-test-run-id", Settings: []string{"checkpoint_timeout", "shared_buffers"}}).
 		Return(activities.RestartResult{Restarted: true, StartedAfter: restartAt.Add(time.Minute)}, nil).Once()
 
 	_, err := runTuneWorkflow(t, env, in)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -84,6 +85,27 @@ func AutoConfLines(content string, names []string) []string {
 		}
 	}
 	return out
+}
+
+// AutoConfChanges compares postgresql.auto.conf before and after a run,
+// line by line, for the settings this package manages: remove lists the
+// lines after has and before lacks, putBack the lines before has and after
+// lacks. Other settings' lines are left out: they are not this package's
+// to name, and an operator's may hold a secret (primary_conninfo).
+func AutoConfChanges(before, after string) (remove, putBack []string) {
+	names := Names()
+	b, a := AutoConfLines(before, names), AutoConfLines(after, names)
+	for _, l := range a {
+		if !slices.Contains(b, l) {
+			remove = append(remove, l)
+		}
+	}
+	for _, l := range b {
+		if !slices.Contains(a, l) {
+			putBack = append(putBack, l)
+		}
+	}
+	return remove, putBack
 }
 
 // RestoreAutoConf writes content as dataDir's postgresql.auto.conf on this

@@ -248,6 +248,48 @@ func TestTuneSignalPolicyThenRevert(t *testing.T) {
 	replay(t, b, rev.GetID(), rev.GetRunID())
 }
 
+// TestTuneRestartThatFailsBringsTheServerBack: an override the server
+// cannot start with (wal_level = minimal beside the default
+// max_wal_senders = 10) is applied with the command restart policy. The
+// restart leaves PostgreSQL down; the worker writes back the
+// postgresql.auto.conf the run kept, restarts it, and the run fails saying
+// what it restored. The server is up with its old settings, and no one
+// touched it.
+func TestTuneRestartThatFailsBringsTheServerBack(t *testing.T) {
+	t.Parallel()
+	cluster := pgtest.Start(t)
+	b := setupWith(t, workerapp.Config{DatabaseURL: cluster.URL("postgres"), PGRestartCommand: cluster.RestartCommand()})
+	before := currentSettings(t, b, cluster)
+	autoConf := filepath.Join(cluster.DataDir(), "postgresql.auto.conf")
+	autoBefore, err := os.ReadFile(autoConf)
+	require.NoError(t, err)
+
+	var in workflows.TuneInput
+	require.NoError(t, json.Unmarshal([]byte(`{"apply":true,"restart_policy":"command","restart_timeout":"1m","memory":"2GB","cpus":2,
+		"overrides":[{"name":"wal_level","value":"minimal"}]}`), &in))
+	run, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: "tune-restart-fails", TaskQueue: b.queue}, workflows.TuneWorkflow, in)
+	require.NoError(t, err)
+	err = run.Get(b.ctx, nil)
+	require.ErrorContains(t, err, "pg_ctl: could not start server")
+	require.ErrorContains(t, err, "PostgreSQL did not come back, so the worker restored "+autoConf+" as it was before run "+run.GetRunID())
+	require.ErrorContains(t, err, `"wal_level = 'minimal'"`)
+	require.ErrorContains(t, err, "the server runs its old settings again")
+	require.Contains(t, cluster.Log(), `requires wal_level "replica" or "logical"`)
+
+	require.True(t, cluster.Running(), "PostgreSQL is up without a hand")
+	require.Equal(t, before, currentSettings(t, b, cluster), "with its old settings")
+	auto, err := os.ReadFile(autoConf)
+	require.NoError(t, err)
+	require.Equal(t, string(autoBefore), string(auto))
+	b.pool.Reset()
+	var notReverted int
+	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT count(*) FROM ops.tuning_changes WHERE run_id = $1 AND status <> 'reverted'`,
+		run.GetRunID()).Scan(&notReverted))
+	require.Zero(t, notReverted, "the compensation reverted the run's records too")
+
+	replay(t, b, run.GetID(), run.GetRunID())
+}
+
 // currentSettings reads the settings the tune stage changes, on a fresh
 // connection (the server may have restarted).
 func currentSettings(t *testing.T, b *testBundle, c *pgtest.Cluster) map[string]string {
@@ -256,7 +298,8 @@ func currentSettings(t *testing.T, b *testBundle, c *pgtest.Cluster) map[string]
 	require.NoError(t, err)
 	defer conn.Close(b.ctx)
 	rows, err := conn.Query(b.ctx, `SELECT name, setting FROM pg_settings
-WHERE name IN ('shared_buffers', 'max_connections', 'work_mem', 'effective_cache_size', 'shared_preload_libraries', 'checkpoint_timeout')`)
+WHERE name IN ('shared_buffers', 'max_connections', 'work_mem', 'effective_cache_size', 'shared_preload_libraries', 'checkpoint_timeout',
+               'wal_level')`)
 	require.NoError(t, err)
 	out := map[string]string{}
 	for rows.Next() {
