@@ -430,7 +430,7 @@ func (t *Tuning) hardware(ctx context.Context, conn *pgx.Conn, req pgtune.Reques
 		profile, err := t.Prober.Probe(ctx)
 		switch {
 		case err != nil && fromInput < 2:
-			return hw, fmt.Errorf("probe the database host: %w", err)
+			return hw, classifyDB(fmt.Errorf("probe the database host: %w", err))
 		case err != nil:
 			// Both figures are given; without a probe there is nothing to
 			// check them against.

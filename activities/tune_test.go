@@ -336,3 +336,19 @@ func TestRestartActivitiesConfirmTheRestart(t *testing.T) {
 	_, err = runTune[activities.RestartResult](t, &tb, tu.RestartPostgres, activities.RestartInput{Before: res.StartedAfter})
 	requireTuneError(t, err, activities.ErrTypeRestartFailed, "run false: exit status 1")
 }
+
+// TestTuneActivitiesReportAnOutageOnce: with the server away the tune
+// activities fail retryably (PostgresUnavailable), and the error reads
+// once: no cause repeating the message after it.
+func TestTuneActivitiesReportAnOutageOnce(t *testing.T) {
+	t.Parallel()
+	b := tuneSetup(t)
+	require.NoError(t, b.cluster.Stop(b.ctx))
+	_, err := runTune[pgtune.Plan](t, b, b.tuning.PlanTuning, pgtune.Request{})
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.Equal(t, activities.ErrTypePostgresUnavailable, appErr.Type())
+	require.False(t, appErr.NonRetryable())
+	require.Equal(t, 1, strings.Count(err.Error(), "connection refused"), "%v", err)
+	require.Nil(t, errors.Unwrap(appErr), "no cause to print a second time")
+}

@@ -78,14 +78,8 @@ type RevertResult struct {
 // twice is harmless.
 func RevertTuningWorkflow(ctx workflow.Context, in RevertInput) (RevertResult, error) {
 	var res RevertResult
-	retry := &temporal.RetryPolicy{
-		InitialInterval:        time.Second,
-		BackoffCoefficient:     2,
-		MaximumInterval:        30 * time.Second,
-		MaximumAttempts:        3,
-		NonRetryableErrorTypes: tuneNonRetryable,
-	}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Minute, RetryPolicy: retry})
+	ctx = workflow.WithActivityOptions(ctx, budgeted(5*time.Minute, tuneNonRetryable))
+	retry := outageRetry(tuneNonRetryable)
 	if err := in.Validate(); err != nil {
 		return res, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, nil)
 	}
@@ -115,7 +109,7 @@ func RevertTuningWorkflow(ctx workflow.Context, in RevertInput) (RevertResult, e
 	if err := workflow.ExecuteActivity(restartCtx, a.RestartPostgres, activities.RestartInput{
 		Before: rv.PostmasterStartTime, Wait: timeout,
 	}).Get(ctx, &rr); err != nil {
-		return res, fmt.Errorf("restart after reverting run %s (the old values are configured and wait for a restart): %w", in.RunID, err)
+		return res, stepError(fmt.Sprintf("restart after reverting run %s (the old values are configured and wait for a restart)", in.RunID), err)
 	}
 	res.Restart, res.PendingRestart = &rr, nil
 	res.Summary += "; restarted, so the old values are live"
@@ -131,7 +125,7 @@ func revertError(runID string, err error) error {
 	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNotFound {
 		return temporal.NewNonRetryableApplicationError(appErr.Message(), activities.ErrTypeNotFound, nil)
 	}
-	return fmt.Errorf("revert run %s: %w", runID, err)
+	return stepError("revert run "+runID, err)
 }
 
 // revertedWaiting lists the reverted settings that wait for a restart.

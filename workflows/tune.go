@@ -123,14 +123,11 @@ var tuneNonRetryable = []string{
 // again so the old values are live) and returns both errors joined. It runs
 // as a child of PipelineWorkflow or on its own.
 func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error) {
-	retry := &temporal.RetryPolicy{
-		InitialInterval:        time.Second,
-		BackoffCoefficient:     2,
-		MaximumInterval:        30 * time.Second,
-		MaximumAttempts:        5,
-		NonRetryableErrorTypes: tuneNonRetryable,
-	}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 2 * time.Minute, RetryPolicy: retry})
+	// Reading and changing the server is retried through an outage of
+	// OutageBudget; restarts, which wait for the server themselves, are
+	// not (one more attempt covers a lost worker).
+	ctx = workflow.WithActivityOptions(ctx, budgeted(2*time.Minute, tuneNonRetryable))
+	retry := outageRetry(tuneNonRetryable)
 	if err := in.Validate(); err != nil {
 		// Validate's message is one line, every problem naming its field.
 		return res, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, nil)
@@ -139,11 +136,9 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 	// The steps that change the server wait for their activity to end even
 	// when the workflow is cancelled: the compensation must not revert
 	// while an apply or a restart is still under way.
-	applyCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy:         withAttempts(retry, 3),
-		WaitForCancellation: true,
-	})
+	applyOpts := budgeted(5*time.Minute, tuneNonRetryable)
+	applyOpts.WaitForCancellation = true
+	applyCtx := workflow.WithActivityOptions(ctx, applyOpts)
 	// A restart that leaves the server down is undone in the same
 	// attempt: the kept postgresql.auto.conf goes back and the server is
 	// restarted again, with a bound of its own.
@@ -167,7 +162,7 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 	var a *activities.Tuning
 
 	if err := workflow.ExecuteActivity(ctx, a.PlanTuning, in.Request).Get(ctx, &res.Plan); err != nil {
-		return res, fmt.Errorf("plan: %w", err)
+		return res, stepError("plan", err)
 	}
 	p := res.Plan
 	if !in.Apply {
@@ -233,7 +228,7 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 	if err := workflow.ExecuteActivity(applyCtx, a.ApplyTuning, activities.ApplyTuningInput{
 		Plan: p, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, RunID: runID,
 	}).Get(ctx, &rep); err != nil {
-		return res, fmt.Errorf("apply: %w", err)
+		return res, stepError("apply", err)
 	}
 	res.Apply = &rep
 	res.PendingRestart = rep.PendingRestart
@@ -246,7 +241,7 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 			if err := workflow.ExecuteActivity(restartCtx, a.RestartPostgres, activities.RestartInput{
 				Before: rep.PostmasterStartTime, Wait: timeout, RunID: runID, Settings: changedNames(rep.Changes),
 			}).Get(ctx, &rr); err != nil {
-				return res, fmt.Errorf("restart: %w", err)
+				return res, stepError("restart", err)
 			}
 			res.Restart, restarted = &rr, true
 		case RestartSignal:
@@ -268,7 +263,7 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 			if err := workflow.ExecuteActivity(confirmCtx, a.ConfirmRestart, activities.RestartInput{
 				Before: rep.PostmasterStartTime, Wait: activities.DefaultConfirmWait, RunID: runID, Settings: changedNames(rep.Changes),
 			}).Get(ctx, &rr); err != nil {
-				return res, fmt.Errorf("confirm restart: %w", err)
+				return res, stepError("confirm restart", err)
 			}
 			res.Restart, restarted = &rr, true
 		}
@@ -279,7 +274,7 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 	if err := workflow.ExecuteActivity(ctx, a.VerifyTuning, activities.VerifyTuningInput{
 		Plan: p, Restarted: restarted,
 	}).Get(ctx, &vr); err != nil {
-		return res, fmt.Errorf("verify: %w", err)
+		return res, stepError("verify", err)
 	}
 	res.Verify = &vr
 	res.PendingRestart = vr.PendingRestart

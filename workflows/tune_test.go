@@ -1,7 +1,9 @@
 package workflows_test
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -304,4 +306,47 @@ func TestTuneWorkflowCancelledWhileWaitingForTheSignalReverts(t *testing.T) {
 	require.NotContains(t, err.Error(), "no postgres-restarted signal within")
 	env.AssertExpectations(t)
 	env.AssertActivityNotCalled(t, "ConfirmRestart", mock.Anything, mock.Anything)
+}
+
+// TestTuneWorkflowRidesOutADatabaseOutage: the tune stage retries through
+// an outage of several minutes (OutageBudget), not 15 seconds, and a
+// longer one fails with its cause printed once.
+func TestTuneWorkflowRidesOutADatabaseOutage(t *testing.T) {
+	t.Parallel()
+	refused := "connect for tuning to postgres@db:5432/postgres: dial tcp db:5432: connect: connection refused"
+	unavailable := temporal.NewApplicationError(refused, activities.ErrTypePostgresUnavailable)
+
+	t.Run("four minutes", func(t *testing.T) {
+		t.Parallel()
+		env := newTuneEnv(t)
+		var attempts int
+		var first, last time.Time
+		env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(func(context.Context, pgtune.Request) (pgtune.Plan, error) {
+			attempts++
+			if attempts == 1 {
+				first = env.Now()
+			}
+			last = env.Now()
+			if last.Sub(first) < 4*time.Minute {
+				return pgtune.Plan{}, unavailable
+			}
+			return tunePlan, nil
+		})
+		res, err := runTuneWorkflow(t, env, workflows.TuneInput{})
+		require.NoError(t, err)
+		require.True(t, res.DryRun)
+		require.Greater(t, attempts, 5, "more than the 5 attempts over 15 s there used to be")
+	})
+
+	t.Run("longer than the budget", func(t *testing.T) {
+		t.Parallel()
+		env := newTuneEnv(t)
+		env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(pgtune.Plan{}, unavailable)
+		start := env.Now()
+		_, err := runTuneWorkflow(t, env, workflows.TuneInput{})
+		require.Error(t, err)
+		require.GreaterOrEqual(t, env.Now().Sub(start), workflows.OutageBudget, "retried for the whole budget")
+		require.Equal(t, 1, strings.Count(err.Error(), "connection refused"), "the cause reads once: %v", err)
+		require.Contains(t, err.Error(), "): plan (type: PostgresUnavailable, retryable: true): activity error (type: PlanTuning")
+	})
 }

@@ -290,6 +290,51 @@ func TestTuneRestartThatFailsBringsTheServerBack(t *testing.T) {
 	replay(t, b, run.GetID(), run.GetRunID())
 }
 
+// TestTuneRidesOutADatabaseOutage: PostgreSQL is down for 60 seconds
+// while a tune run starts; the stage retries (OutageBudget) and the run
+// completes once the server is back.
+func TestTuneRidesOutADatabaseOutage(t *testing.T) {
+	t.Parallel()
+	cluster := pgtest.Start(t)
+	b := setupWith(t, workerapp.Config{DatabaseURL: cluster.URL("postgres")})
+	waitForWorker(t, b)
+	require.NoError(t, cluster.Stop(b.ctx))
+	down := time.Now()
+
+	var in workflows.TuneInput
+	require.NoError(t, json.Unmarshal([]byte(`{"apply":true,"memory":"1GB","cpus":1}`), &in))
+	run, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: "tune-outage", TaskQueue: b.queue}, workflows.TuneWorkflow, in)
+	require.NoError(t, err)
+	time.Sleep(60 * time.Second)
+	desc, err := b.client.DescribeWorkflow(b.ctx, run.GetID(), run.GetRunID())
+	require.NoError(t, err)
+	require.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.RawResponse.WorkflowExecutionInfo.Status, "still trying after 60 s")
+	require.NotEmpty(t, desc.RawResponse.PendingActivities)
+	pending := desc.RawResponse.PendingActivities[0]
+	require.Equal(t, "PlanTuning", pending.ActivityType.GetName())
+	require.Greater(t, pending.Attempt, int32(5), "more attempts than the old 5 over 15 s")
+	require.Contains(t, pending.LastFailure.GetMessage(), "connection refused")
+
+	require.NoError(t, cluster.Start(b.ctx))
+	t.Logf("the database was down for %s", time.Since(down).Round(time.Second))
+	var res workflows.TuneResult
+	require.NoError(t, run.Get(b.ctx, &res))
+	require.NotNil(t, res.Apply)
+	require.NotEmpty(t, res.Apply.Changes)
+	require.NotNil(t, res.Verify)
+	replay(t, b, run.GetID(), run.GetRunID())
+}
+
+// waitForWorker waits until the worker polls the test's task queue for
+// activities: it has migrated the database and registered everything.
+func waitForWorker(t *testing.T, b *testBundle) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		d, err := b.client.DescribeTaskQueue(b.ctx, b.queue, enums.TASK_QUEUE_TYPE_ACTIVITY)
+		return err == nil && len(d.GetPollers()) > 0
+	}, time.Minute, 100*time.Millisecond)
+}
+
 // currentSettings reads the settings the tune stage changes, on a fresh
 // connection (the server may have restarted).
 func currentSettings(t *testing.T, b *testBundle, c *pgtest.Cluster) map[string]string {
