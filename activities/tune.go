@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -156,15 +157,17 @@ func (t *Tuning) PlanTuning(ctx context.Context, req pgtune.Request) (pgtune.Pla
 	if err := req.Validate(); err != nil {
 		return pgtune.Plan{}, invalidInput(err)
 	}
+	activity.RecordHeartbeat(ctx)
 	conn, err := pgtune.Connect(ctx, t.Pool)
 	if err != nil {
 		return pgtune.Plan{}, classifyTune(err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	db := beating(ctx, conn)
 
 	version := req.PGVersion
 	if version == 0 {
-		num, err := pgtune.ServerVersionNum(ctx, conn)
+		num, err := pgtune.ServerVersionNum(ctx, db)
 		if err != nil {
 			return pgtune.Plan{}, classifyTune(err)
 		}
@@ -174,7 +177,7 @@ func (t *Tuning) PlanTuning(ctx context.Context, req pgtune.Request) (pgtune.Pla
 				version, pgtune.MinVersion, pgtune.MaxVersion))
 		}
 	}
-	hw, err := t.hardware(ctx, conn, req)
+	hw, err := t.hardware(ctx, db, conn.Config().Host, req)
 	if err != nil {
 		return pgtune.Plan{}, err
 	}
@@ -189,7 +192,7 @@ func (t *Tuning) PlanTuning(ctx context.Context, req pgtune.Request) (pgtune.Pla
 	if rec, err = pgtune.ApplyOverrides(rec, req.Overrides); err != nil {
 		return pgtune.Plan{}, invalidInput(err)
 	}
-	plan, err := pgtune.PlanFor(ctx, conn, rec, hw)
+	plan, err := pgtune.PlanFor(ctx, db, rec, hw)
 	if err != nil {
 		return pgtune.Plan{}, classifyTune(err)
 	}
@@ -214,12 +217,13 @@ func (t *Tuning) ApplyTuning(ctx context.Context, in ApplyTuningInput) (pgtune.A
 	if in.RunID == "" {
 		return pgtune.ApplyReport{}, invalidInput(errors.New("run_id: empty; changes must be recorded under a run to be revertible"))
 	}
+	activity.RecordHeartbeat(ctx)
 	conn, err := pgtune.Connect(ctx, t.Pool)
 	if err != nil {
 		return pgtune.ApplyReport{}, classifyTune(err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	rep, err := pgtune.Apply(ctx, conn, in.Plan, pgtune.ApplyOptions{
+	rep, err := pgtune.Apply(ctx, beating(ctx, conn), in.Plan, pgtune.ApplyOptions{
 		WorkflowID: in.WorkflowID, RunID: in.RunID, Logger: t.logger().With(slog.String("run_id", in.RunID)),
 	})
 	if err != nil {
@@ -410,7 +414,7 @@ func (t *Tuning) RevertTuning(ctx context.Context, in RevertTuningInput) (pgtune
 // When the server is local the probe also bounds the request: memory or
 // cpus beyond what it found are refused, naming both figures, unless the
 // request says force.
-func (t *Tuning) hardware(ctx context.Context, conn *pgx.Conn, req pgtune.Request) (pgtune.Hardware, error) {
+func (t *Tuning) hardware(ctx context.Context, db store.DBTX, host string, req pgtune.Request) (pgtune.Hardware, error) {
 	var hw pgtune.Hardware
 	fromInput := 0
 	if req.Memory != "" {
@@ -422,11 +426,12 @@ func (t *Tuning) hardware(ctx context.Context, conn *pgx.Conn, req pgtune.Reques
 		fromInput++
 	}
 	hw.Source = pgtune.HardwareInput
-	local, why := t.databaseIsLocal(ctx, conn)
+	local, why := t.databaseIsLocal(ctx, db, host)
 	if local && t.Prober == nil {
 		local, why = false, "this worker has no probe"
 	}
 	if local {
+		activity.RecordHeartbeat(ctx)
 		profile, err := t.Prober.Probe(ctx)
 		switch {
 		case err != nil && fromInput < 2:
@@ -516,12 +521,11 @@ func (t *Tuning) configuredHardware(hw *pgtune.Hardware) int {
 // databaseIsLocal reports whether the server runs on this host: it is
 // reached over a unix socket or loopback, and its data directory is
 // readable here. The reason says what failed.
-func (t *Tuning) databaseIsLocal(ctx context.Context, conn *pgx.Conn) (bool, string) {
-	host := conn.Config().Host
+func (t *Tuning) databaseIsLocal(ctx context.Context, db store.DBTX, host string) (bool, string) {
 	if ok, why := localHost(host); !ok {
 		return false, why
 	}
-	dir, err := pgtune.DataDirectory(ctx, conn)
+	dir, err := pgtune.DataDirectory(ctx, db)
 	if err != nil {
 		return false, "the role cannot read data_directory"
 	}
@@ -611,6 +615,37 @@ func (t *Tuning) logger() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return t.Logger
+}
+
+// beatingConn is a tuning session that heartbeats before every statement.
+// PlanTuning and ApplyTuning run with a short heartbeat timeout: when the
+// worker running them dies, Temporal sees it within seconds and a retry
+// starts, instead of after the whole StartToClose timeout while
+// postgresql.auto.conf holds part of a plan. A statement that blocks
+// longer than the heartbeat timeout ends the attempt the same way.
+type beatingConn struct {
+	actx context.Context
+	conn *pgx.Conn
+}
+
+// beating wraps an activity's session; actx is the activity's context.
+func beating(actx context.Context, conn *pgx.Conn) beatingConn {
+	return beatingConn{actx: actx, conn: conn}
+}
+
+func (b beatingConn) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	activity.RecordHeartbeat(b.actx)
+	return b.conn.Exec(ctx, sql, args...)
+}
+
+func (b beatingConn) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	activity.RecordHeartbeat(b.actx)
+	return b.conn.Query(ctx, sql, args...)
+}
+
+func (b beatingConn) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	activity.RecordHeartbeat(b.actx)
+	return b.conn.QueryRow(ctx, sql, args...)
 }
 
 // invalidInput marks an input error as non-retryable.

@@ -31,6 +31,12 @@ const (
 	RestartCommand = "command"
 )
 
+// TuneHeartbeatTimeout is how soon Temporal notices that the worker running
+// PlanTuning or ApplyTuning died: they heartbeat before every statement, so
+// a retry starts within seconds of a crash rather than after the whole
+// StartToClose timeout.
+const TuneHeartbeatTimeout = 10 * time.Second
+
 // DefaultRestartTimeout bounds the restart step: the wait for the signal,
 // or for the server to come back after the command.
 const DefaultRestartTimeout = 10 * time.Minute
@@ -128,6 +134,11 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 	// not (one more attempt covers a lost worker).
 	ctx = workflow.WithActivityOptions(ctx, budgeted(2*time.Minute, tuneNonRetryable))
 	retry := outageRetry(tuneNonRetryable)
+	// Planning and applying heartbeat before every statement, so a worker
+	// that dies half-way is noticed in seconds and the retry resumes.
+	planOpts := budgeted(2*time.Minute, tuneNonRetryable)
+	planOpts.HeartbeatTimeout = TuneHeartbeatTimeout
+	planCtx := workflow.WithActivityOptions(ctx, planOpts)
 	if err := in.Validate(); err != nil {
 		// Validate's message is one line, every problem naming its field.
 		return res, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, nil)
@@ -137,6 +148,7 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 	// when the workflow is cancelled: the compensation must not revert
 	// while an apply or a restart is still under way.
 	applyOpts := budgeted(5*time.Minute, tuneNonRetryable)
+	applyOpts.HeartbeatTimeout = TuneHeartbeatTimeout
 	applyOpts.WaitForCancellation = true
 	applyCtx := workflow.WithActivityOptions(ctx, applyOpts)
 	// A restart that leaves the server down is undone in the same
@@ -161,7 +173,7 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 	}
 	var a *activities.Tuning
 
-	if err := workflow.ExecuteActivity(ctx, a.PlanTuning, in.Request).Get(ctx, &res.Plan); err != nil {
+	if err := workflow.ExecuteActivity(planCtx, a.PlanTuning, in.Request).Get(ctx, &res.Plan); err != nil {
 		return res, stepError("plan", err)
 	}
 	p := res.Plan

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -58,12 +59,19 @@ func setupWith(t *testing.T, cfg workerapp.Config) *testBundle {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	srv := devserver.Start(t)
-	dbURL := cfg.DatabaseURL
-	queue := "test-" + t.Name()
-	cfg.TaskQueue, cfg.TemporalClient, cfg.StopTimeout = queue, srv.Client(), 5*time.Second
+	b := &testBundle{ctx: ctx, client: srv.Client(), dbURL: cfg.DatabaseURL, queue: "test-" + t.Name()}
+	b.runWorker(t, cfg)
+	b.pool = pgtest.MigratedPool(t, b.dbURL)
+	return b
+}
 
+// runWorker runs the real worker code in this process, on the bundle's
+// dev server and task queue, until the test ends.
+func (b *testBundle) runWorker(t *testing.T, cfg workerapp.Config) {
+	t.Helper()
+	cfg.TaskQueue, cfg.TemporalClient, cfg.StopTimeout = b.queue, b.client, 5*time.Second
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	runCtx, stop := context.WithCancel(ctx)
+	runCtx, stop := context.WithCancel(b.ctx)
 	done := make(chan error, 1)
 	go func() {
 		done <- workerapp.Run(runCtx, cfg, logger)
@@ -72,8 +80,6 @@ func setupWith(t *testing.T, cfg workerapp.Config) *testBundle {
 		stop()
 		require.NoError(t, <-done)
 	})
-	pool := pgtest.MigratedPool(t, dbURL)
-	return &testBundle{ctx: ctx, client: srv.Client(), dbURL: dbURL, pool: pool, queue: queue}
 }
 
 func TestPipelineAnalyzeStoresTheReturnedProfile(t *testing.T) {
@@ -323,6 +329,91 @@ func TestTuneRidesOutADatabaseOutage(t *testing.T) {
 	require.NotEmpty(t, res.Apply.Changes)
 	require.NotNil(t, res.Verify)
 	replay(t, b, run.GetID(), run.GetRunID())
+}
+
+// TestTuneApplyResumesSoonAfterTheWorkerIsKilled: the worker dies
+// (SIGKILL) in the middle of ApplyTuning, with part of the plan possibly
+// written. ApplyTuning heartbeats before every statement under a short
+// heartbeat timeout, so another worker resumes it within seconds, not after
+// the 5-minute StartToClose, and the run completes with the whole plan
+// applied.
+func TestTuneApplyResumesSoonAfterTheWorkerIsKilled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	srv := devserver.Start(t)
+	cluster := pgtest.Start(t)
+	b := &testBundle{ctx: ctx, client: srv.Client(), dbURL: cluster.URL("postgres"), queue: "test-" + t.Name()}
+	b.pool = pgtest.MigratedPool(t, b.dbURL)
+
+	// Hold ops.tuning_changes so that the apply stops at its first record,
+	// after it has begun, until the worker is dead.
+	tx, err := b.pool.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `LOCK TABLE ops.tuning_changes IN EXCLUSIVE MODE`)
+	require.NoError(t, err)
+
+	worker := startWorkerProcess(t, b, srv.FrontendHostPort())
+	waitForWorker(t, b)
+	var in workflows.TuneInput
+	require.NoError(t, json.Unmarshal([]byte(`{"apply":true,"memory":"1GB","cpus":1}`), &in))
+	run, err := b.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "tune-sigkill", TaskQueue: b.queue}, workflows.TuneWorkflow, in)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		var waiting bool
+		err := b.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+WHERE application_name = 'congressflow-tune' AND wait_event_type = 'Lock')`).Scan(&waiting)
+		return err == nil && waiting
+	}, time.Minute, 50*time.Millisecond, "ApplyTuning is under way")
+
+	require.NoError(t, worker.Process.Kill())
+	_ = worker.Wait()
+	killed := time.Now()
+	require.NoError(t, tx.Rollback(ctx))
+	b.runWorker(t, workerapp.Config{DatabaseURL: b.dbURL})
+
+	var res workflows.TuneResult
+	require.NoError(t, run.Get(ctx, &res))
+	resumed := time.Since(killed)
+	t.Logf("the run completed %s after the worker was killed", resumed.Round(100*time.Millisecond))
+	require.Less(t, resumed, 30*time.Second, "resumed within seconds, not after the 5-minute StartToClose")
+	require.NotNil(t, res.Apply)
+	require.NotEmpty(t, res.Apply.Changes)
+	require.Empty(t, res.Verify.Mismatches)
+	var notApplied int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM ops.tuning_changes WHERE run_id = $1 AND status <> 'applied'`,
+		res.Apply.RunID).Scan(&notApplied))
+	require.Zero(t, notApplied, "every change of the plan applied once the retry finished")
+}
+
+// startWorkerProcess builds the worker binary and runs it as a process of
+// its own, so that the test can kill it; its log goes to the test log when
+// the test fails.
+func startWorkerProcess(t *testing.T, b *testBundle, temporalAddress string) *exec.Cmd {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "worker")
+	build := exec.CommandContext(b.ctx, "go", "build", "-o", bin, "github.com/opendiscourse/congressflow/worker")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build worker: %s", out)
+	logPath := filepath.Join(dir, "worker.log")
+	logFile, err := os.Create(logPath)
+	require.NoError(t, err)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+b.dbURL, "TEMPORAL_ADDRESS="+temporalAddress, "TEMPORAL_NAMESPACE=default",
+		"CONGRESSFLOW_TASK_QUEUE="+b.queue, "LOG_FORMAT=json")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_ = logFile.Close()
+		if t.Failed() {
+			log, _ := os.ReadFile(logPath)
+			t.Logf("worker process log:\n%s", log)
+		}
+	})
+	return cmd
 }
 
 // waitForWorker waits until the worker polls the test's task queue for
