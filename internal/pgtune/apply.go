@@ -65,6 +65,9 @@ func ReadState(ctx context.Context, db store.DBTX, names, libraries []string) (S
 		return st, fmt.Errorf("read server version: %w", store.Translate(err))
 	}
 	st.Version = st.VersionNum / 10000
+	if st.Identity, err = ReadIdentity(ctx, db); err != nil {
+		return st, err
+	}
 
 	rows, err := db.Query(ctx, `
 SELECT name, setting, coalesce(unit, ''), context, source, pending_restart, current_setting(name), vartype,
@@ -765,6 +768,18 @@ func Revert(ctx context.Context, db store.DBTX, runID string, opts ApplyOptions)
 	rep.PostmasterStartTime = st.PostmasterStartTime
 	rep.Message = fmt.Sprintf("reverted %d settings of run %s; %d settings wait for a restart", len(rep.Reverted), runID, len(st.PendingRestart))
 	return rep, nil
+}
+
+// ReadIdentity reads the server's system identifier (pg_control_system(),
+// readable by every role) and port.
+func ReadIdentity(ctx context.Context, db store.DBTX) (ServerIdentity, error) {
+	var id ServerIdentity
+	err := db.QueryRow(ctx, `SELECT system_identifier::text, current_setting('port')::int FROM pg_control_system()`).
+		Scan(&id.SystemIdentifier, &id.Port)
+	if err != nil {
+		return id, fmt.Errorf("read the server's system identifier: %w", store.Translate(err))
+	}
+	return id, nil
 }
 
 // PostmasterStartTime returns pg_postmaster_start_time(): a restart moves

@@ -156,6 +156,8 @@ type ServerState struct {
 	LibraryErrors map[string]string `json:"library_errors,omitempty"`
 	// PostmasterStartTime is pg_postmaster_start_time().
 	PostmasterStartTime time.Time `json:"postmaster_start_time"`
+	// Identity is the server's system identifier and port.
+	Identity ServerIdentity `json:"identity"`
 }
 
 // Item is one setting of a plan: the recommendation, what the server has,
@@ -174,10 +176,28 @@ type Item struct {
 	Note string `json:"note,omitempty"`
 }
 
+// ServerIdentity tells one PostgreSQL server from another without its
+// credentials: the system identifier initdb gave the cluster
+// (pg_control_system()) and the port it listens on, which tells apart the
+// copies of one cluster running on one host.
+type ServerIdentity struct {
+	SystemIdentifier string `json:"system_identifier"`
+	Port             int    `json:"port"`
+}
+
+// String is "system identifier 7312..., port 5432".
+func (id ServerIdentity) String() string {
+	return fmt.Sprintf("system identifier %s, port %d", id.SystemIdentifier, id.Port)
+}
+
 // Plan is what the tuner would do, setting by setting.
 type Plan struct {
 	// Server names the database server.
 	Server string `json:"server,omitempty"`
+	// Identity is the server's identity (system identifier and port):
+	// changes to one server are applied one run at a time, under a lock
+	// named after it.
+	Identity ServerIdentity `json:"identity"`
 	// PGVersion is the major version tuned for; ServerVersion the
 	// server's own.
 	PGVersion     int `json:"pg_version"`
@@ -221,6 +241,7 @@ func (p Plan) Get(name string) (Item, bool) {
 func BuildPlan(rec Recommendation, st ServerState, hw Hardware) Plan {
 	p := Plan{
 		Server:              st.Server,
+		Identity:            st.Identity,
 		PGVersion:           rec.Input.PGVersion,
 		ServerVersion:       st.Version,
 		Hardware:            hw,
