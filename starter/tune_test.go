@@ -152,9 +152,7 @@ func TestTuneRevertEndToEnd(t *testing.T) {
 	a, out := tuneTestApp(t)
 	a.client = srv.Client()
 	w := worker.New(a.client, a.taskQueue, worker.Options{})
-	// Only what this test runs: workflows.Register will list both.
-	w.RegisterWorkflow(workflows.TuneWorkflow)
-	w.RegisterWorkflow(workflows.RevertTuningWorkflow)
+	workflows.Register(w)
 	w.RegisterActivity(&activities.Tuning{Pool: pool, RestartCommand: cluster.RestartCommand()})
 	require.NoError(t, w.Start())
 	defer w.Stop()

@@ -208,5 +208,7 @@ type Registry interface {
 func Register(r Registry) {
 	r.RegisterWorkflow(PipelineWorkflow)
 	r.RegisterWorkflow(TuneWorkflow)
+	r.RegisterWorkflow(TuneApplyWorkflow)
 	r.RegisterWorkflow(RevertTuningWorkflow)
+	r.RegisterWorkflow(TuneRevertWorkflow)
 }

@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"cmp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,8 +20,10 @@ import (
 // in internal/workerapp with -update-history). It fails when a change to a
 // workflow would break executions that are already running.
 //
-// The file name carries the workflow ID because the pipeline derives its
-// child workflow IDs from its own.
+// The workflow ID matters because the pipeline derives its child workflow
+// IDs from its own, and TuneApplyWorkflow checks that it runs under the
+// server's lock ID: it is the one the history's first event records, or
+// else the file name.
 func TestReplayRecordedHistories(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
@@ -35,12 +38,14 @@ func TestReplayRecordedHistories(t *testing.T) {
 			history, err := client.HistoryFromJSON(r, client.HistoryJSONOptions{})
 			require.NoError(t, err)
 			require.NotEmpty(t, history.Events)
-			runID := history.Events[0].GetWorkflowExecutionStartedEventAttributes().GetOriginalExecutionRunId()
+			started := history.Events[0].GetWorkflowExecutionStartedEventAttributes()
+			runID := started.GetOriginalExecutionRunId()
+			id := cmp.Or(started.GetWorkflowId(), strings.TrimSuffix(filepath.Base(f), ".json"))
 
 			replayer := worker.NewWorkflowReplayer()
 			workflows.Register(replayer)
 			require.NoError(t, replayer.ReplayWorkflowHistoryWithOptions(nil, history, worker.ReplayWorkflowHistoryOptions{
-				OriginalExecution: workflow.Execution{ID: strings.TrimSuffix(filepath.Base(f), ".json"), RunID: runID},
+				OriginalExecution: workflow.Execution{ID: id, RunID: runID},
 			}))
 		})
 	}

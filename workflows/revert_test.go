@@ -19,7 +19,10 @@ import (
 // revertActs names the activity methods for the mocks.
 var revertActs *activities.Tuning
 
-var revertStartedAt = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+var (
+	revertStartedAt = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	revertServer    = pgtune.ServerIdentity{SystemIdentifier: "7312345678901234567", Port: 5432}
+)
 
 func revertReport(pending ...string) pgtune.RevertReport {
 	return pgtune.RevertReport{
@@ -39,6 +42,8 @@ func runRevert(t *testing.T, mocks func(env *testsuite.TestWorkflowEnvironment),
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.Tuning{})
+	env.RegisterWorkflow(workflows.TuneRevertWorkflow)
+	env.OnActivity(revertActs.ServerIdentity, mock.Anything).Return(revertServer, nil).Maybe()
 	if mocks != nil {
 		mocks(env)
 	}

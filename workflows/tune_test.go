@@ -27,6 +27,8 @@ var (
 	tunePlan  = pgtune.Plan{
 		PGVersion: 15,
 		Hardware:  pgtune.Hardware{MemoryBytes: 2 << 30, Memory: "2GB", CPUs: 2, Source: pgtune.HardwareProbe},
+		Server:    "postgres@db:5432/postgres",
+		Identity:  pgtune.ServerIdentity{SystemIdentifier: "7312345678901234567", Port: 5432},
 		Items: []pgtune.Item{
 			{Setting: pgtune.Setting{Name: "shared_buffers", Value: "512MB", Context: pgtune.ContextRestart}, Current: "128MB", Action: pgtune.ActionChange},
 			{Setting: pgtune.Setting{Name: "work_mem", Value: "4MB", Context: pgtune.ContextReload}, Current: "4MB", Action: pgtune.ActionKeep},
@@ -57,6 +59,10 @@ func newTuneEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.Tuning{})
+	env.RegisterWorkflow(workflows.TuneApplyWorkflow)
+	env.RegisterWorkflow(workflows.TuneRevertWorkflow)
+	// TuneApplyWorkflow's progress reports to its parent.
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, config.SignalTuneProgress, mock.Anything).Return(nil).Maybe()
 	return env
 }
 
@@ -182,7 +188,8 @@ func TestTuneWorkflowSignalPolicyWaitsForTheOperator(t *testing.T) {
 
 	res, err := runTuneWorkflow(t, env, in)
 	require.NoError(t, err)
-	require.Equal(t, workflows.TuneProgress{Step: "restart", WaitingForSignal: true}, waiting)
+	require.Equal(t, workflows.TuneProgress{Step: "restart", WaitingForSignal: true, Lock: "congressflow-pg-7312345678901234567-5432"}, waiting,
+		"the child holding the server's lock reports its progress to TuneWorkflow")
 	require.True(t, res.Restart.Restarted)
 	env.AssertActivityNotCalled(t, "RestartPostgres", mock.Anything, mock.Anything)
 	env.AssertActivityNotCalled(t, "RevertTuning", mock.Anything, mock.Anything)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,10 +19,12 @@ import (
 	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/devserver"
 	"github.com/opendiscourse/congressflow/internal/pgext"
@@ -328,7 +332,7 @@ func TestTuneRidesOutADatabaseOutage(t *testing.T) {
 	require.NotNil(t, res.Apply)
 	require.NotEmpty(t, res.Apply.Changes)
 	require.NotNil(t, res.Verify)
-	replay(t, b, run.GetID(), run.GetRunID())
+	checkReplay(t, b, run.GetID(), run.GetRunID())
 }
 
 // TestTuneApplyResumesSoonAfterTheWorkerIsKilled: the worker dies
@@ -416,6 +420,150 @@ func startWorkerProcess(t *testing.T, b *testBundle, temporalAddress string) *ex
 	return cmd
 }
 
+// TestConcurrentAppliesOnOneServer: three tune runs apply to one server at
+// once (the issue's three pipelines). The server's lock lets one apply,
+// restart and verify; the other two fail at once, change nothing and name
+// the run holding the server. A revert started meanwhile is refused the
+// same way. Afterwards postgresql.auto.conf and the running server agree.
+func TestConcurrentAppliesOnOneServer(t *testing.T) {
+	t.Parallel()
+	cluster := pgtest.Start(t)
+	// A restart that takes a few seconds keeps the lock held while the
+	// others try.
+	b := setupWith(t, workerapp.Config{DatabaseURL: cluster.URL("postgres"), PGRestartCommand: "sleep 3 && " + cluster.RestartCommand()})
+	waitForWorker(t, b)
+
+	var in workflows.TuneInput
+	require.NoError(t, json.Unmarshal([]byte(`{"apply":true,"restart_policy":"command","memory":"2GB","cpus":2}`), &in))
+	var runs []client.WorkflowRun
+	for i := range 3 {
+		run, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("tune-concurrent-%d", i), TaskQueue: b.queue},
+			workflows.TuneWorkflow, in)
+		require.NoError(t, err)
+		runs = append(runs, run)
+	}
+	// While a run holds the lock, a revert is refused too.
+	require.Eventually(t, func() bool {
+		for _, r := range runs {
+			v, err := b.client.QueryWorkflow(b.ctx, r.GetID(), r.GetRunID(), config.QueryProgress)
+			var p workflows.TuneProgress
+			if err == nil && v.Get(&p) == nil && p.Lock != "" && p.Step == "restart" {
+				return true
+			}
+		}
+		return false
+	}, time.Minute, 50*time.Millisecond, "a run holds the lock and restarts")
+	rev, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: "tune-concurrent-revert", TaskQueue: b.queue},
+		workflows.RevertTuningWorkflow, workflows.RevertInput{RunID: "any-run"})
+	require.NoError(t, err)
+	err = rev.Get(b.ctx, nil)
+	require.ErrorContains(t, err, "is being changed by workflow tune-concurrent-")
+	requireAppErrorType(t, err, activities.ErrTypeServerBusy)
+
+	var winner workflows.TuneResult
+	var winnerRun client.WorkflowRun
+	var refused []error
+	for _, r := range runs {
+		var res workflows.TuneResult
+		if err := r.Get(b.ctx, &res); err != nil {
+			refused = append(refused, err)
+			continue
+		}
+		winner, winnerRun = res, r
+	}
+	require.NotNil(t, winnerRun, "one run applied: %v", refused)
+	require.Len(t, refused, 2)
+	t.Logf("a refused run: %v", refused[0])
+	for _, err := range refused {
+		require.ErrorContains(t, err, "nothing changed: PostgreSQL postgres@127.0.0.1:")
+		require.ErrorContains(t, err, fmt.Sprintf("is being changed by workflow %s (run %s), through TuneApplyWorkflow %s",
+			winnerRun.GetID(), winnerRun.GetRunID(), config.ServerLockIDPrefix))
+		requireAppErrorType(t, err, activities.ErrTypeServerBusy)
+	}
+	require.True(t, winner.Restart.Restarted)
+	require.Empty(t, winner.Verify.Mismatches)
+	require.Empty(t, winner.PendingRestart)
+
+	// Only the winner recorded changes; the file holds each of them, every
+	// line of it is applied, and nothing waits for a restart.
+	b.pool.Reset()
+	var runsRecorded []string
+	rows, err := b.pool.Query(b.ctx, `SELECT DISTINCT run_id FROM ops.tuning_changes`)
+	require.NoError(t, err)
+	runsRecorded, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Equal(t, []string{winnerRun.GetRunID()}, runsRecorded)
+	var missing, notApplied, pending int
+	require.NoError(t, b.pool.QueryRow(b.ctx, `
+SELECT (SELECT count(*) FROM ops.tuning_changes c WHERE c.status = 'applied' AND NOT EXISTS (
+            SELECT 1 FROM pg_file_settings f WHERE f.sourcefile LIKE '%/postgresql.auto.conf' AND f.name = c.name)),
+       (SELECT count(*) FROM pg_file_settings WHERE sourcefile LIKE '%/postgresql.auto.conf' AND (NOT applied OR error IS NOT NULL)),
+       (SELECT count(*) FROM pg_settings WHERE pending_restart)`).Scan(&missing, &notApplied, &pending))
+	require.Zero(t, missing, "every applied change is in postgresql.auto.conf")
+	require.Zero(t, notApplied, "every line of postgresql.auto.conf is what the server runs")
+	require.Zero(t, pending)
+
+	checkReplay(t, b, winnerRun.GetID(), winnerRun.GetRunID())
+	for _, c := range lockChildren(t, b, winnerRun.GetID(), winnerRun.GetRunID()) {
+		checkReplay(t, b, c.ID, c.RunID)
+	}
+}
+
+// TestTuneThenRevertUnderTheServersLock: a tune run and its revert, each
+// changing the server from a child under the server's lock. Both
+// histories, with their children, join the replay fixtures.
+func TestTuneThenRevertUnderTheServersLock(t *testing.T) {
+	t.Parallel()
+	cluster := pgtest.Start(t)
+	b := setupWith(t, workerapp.Config{DatabaseURL: cluster.URL("postgres"), PGRestartCommand: cluster.RestartCommand()})
+	before := currentSettings(t, b, cluster)
+
+	var in workflows.TuneInput
+	require.NoError(t, json.Unmarshal([]byte(`{"apply":true,"memory":"1GB","cpus":1}`), &in))
+	run, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: "tune-locked", TaskQueue: b.queue}, workflows.TuneWorkflow, in)
+	require.NoError(t, err)
+	var res workflows.TuneResult
+	require.NoError(t, run.Get(b.ctx, &res))
+	require.NotEmpty(t, res.Apply.Changes)
+	require.NotEmpty(t, res.PendingRestart, "the never policy leaves the restart to an operator")
+	children := lockChildren(t, b, run.GetID(), run.GetRunID())
+	require.Len(t, children, 1)
+	require.Equal(t, "TuneApplyWorkflow", children[0].Type)
+	require.Equal(t, workflows.ServerLockID(res.Plan.Identity), children[0].ID)
+	replay(t, b, run.GetID(), run.GetRunID())
+
+	rev, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: "tune-locked-revert", TaskQueue: b.queue},
+		workflows.RevertTuningWorkflow, workflows.RevertInput{RunID: run.GetRunID(), RestartPolicy: workflows.RestartCommand})
+	require.NoError(t, err)
+	var rr workflows.RevertResult
+	require.NoError(t, rev.Get(b.ctx, &rr))
+	require.NotEmpty(t, rr.Revert.Reverted)
+	require.Equal(t, before, currentSettings(t, b, cluster), "every setting is back")
+	children = lockChildren(t, b, rev.GetID(), rev.GetRunID())
+	require.Len(t, children, 1)
+	require.Equal(t, "TuneRevertWorkflow", children[0].Type)
+	replay(t, b, rev.GetID(), rev.GetRunID())
+
+	// A run ID that never applied anything is NotFound, not "nothing to
+	// revert".
+	rev, err = b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: "tune-locked-revert-unknown", TaskQueue: b.queue},
+		workflows.RevertTuningWorkflow, workflows.RevertInput{RunID: "no-such-run"})
+	require.NoError(t, err)
+	err = rev.Get(b.ctx, nil)
+	requireAppErrorType(t, err, activities.ErrTypeNotFound)
+	require.ErrorContains(t, err, "run no-such-run: no such tune run")
+}
+
+// requireAppErrorType checks that err (a workflow's) fails with an
+// application error of type typ, not retryable.
+func requireAppErrorType(t *testing.T, err error, typ string) {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.Equal(t, typ, appErr.Type(), "%v", err)
+	require.True(t, appErr.NonRetryable(), "%v", err)
+}
+
 // waitForWorker waits until the worker polls the test's task queue for
 // activities: it has migrated the database and registered everything.
 func waitForWorker(t *testing.T, b *testBundle) {
@@ -473,16 +621,52 @@ func TestTuneWorkflowEmptyInputIsADryRun(t *testing.T) {
 
 // replay checks that the run's history replays against the current code,
 // and with -update-history records it as workflows/testdata/<id>.json for
-// the replay test.
+// the replay test. The child workflows holding the server's lock
+// (TuneApplyWorkflow, TuneRevertWorkflow) are replayed and recorded with
+// it, as <id>.<type>.json: their own ID names the server.
+//
+// Record only new tests' histories (-run): the fixtures already there are
+// the histories of earlier code, which running executions still have.
 func replay(t *testing.T, b *testBundle, id, runID string) {
+	t.Helper()
+	checkReplay(t, b, id, runID)
+	if *updateHistory {
+		writeHistory(t, b, id, runID, id+".json")
+	}
+	for _, c := range lockChildren(t, b, id, runID) {
+		checkReplay(t, b, c.ID, c.RunID)
+		if *updateHistory {
+			writeHistory(t, b, c.ID, c.RunID, id+"."+c.Type+".json")
+		}
+	}
+}
+
+// checkReplay checks that the run's history replays against the current
+// code.
+func checkReplay(t *testing.T, b *testBundle, id, runID string) {
 	t.Helper()
 	replayer := worker.NewWorkflowReplayer()
 	workflows.Register(replayer)
 	require.NoError(t, replayer.ReplayWorkflowExecution(b.ctx, b.client.WorkflowService(), nil, "default",
-		workflow.Execution{ID: id, RunID: runID}))
-	if *updateHistory {
-		writeHistory(t, b, id, runID, id+".json")
+		workflow.Execution{ID: id, RunID: runID}), "replay %s", id)
+}
+
+type childRun struct{ ID, RunID, Type string }
+
+// lockChildren lists the children of a run that hold a server's lock.
+func lockChildren(t *testing.T, b *testBundle, id, runID string) []childRun {
+	t.Helper()
+	var out []childRun
+	iter := b.client.GetWorkflowHistory(b.ctx, id, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		if a := ev.GetChildWorkflowExecutionStartedEventAttributes(); a != nil &&
+			strings.HasPrefix(a.GetWorkflowExecution().GetWorkflowId(), config.ServerLockIDPrefix) {
+			out = append(out, childRun{ID: a.GetWorkflowExecution().GetWorkflowId(), RunID: a.GetWorkflowExecution().GetRunId(), Type: a.GetWorkflowType().GetName()})
+		}
 	}
+	return out
 }
 
 func writeHistory(t *testing.T, b *testBundle, id, runID, name string) {
