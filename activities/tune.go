@@ -6,19 +6,23 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/opendiscourse/congressflow/internal/pgtune"
 	"github.com/opendiscourse/congressflow/internal/store"
+	"github.com/opendiscourse/congressflow/internal/sysprobe"
 )
 
 // Error types of the tune stage's non-retryable application errors (with
@@ -33,6 +37,9 @@ const (
 	// ErrTypeVerifyFailed: a setting that should be live after the apply
 	// (and restart) is not.
 	ErrTypeVerifyFailed = "VerifyFailed"
+	// ErrTypeNotFound: a revert named a run that never applied anything
+	// on this server.
+	ErrTypeNotFound = "NotFound"
 )
 
 // Default waits of the restart activities.
@@ -71,9 +78,10 @@ type Tuning struct {
 	// input error.
 	Preload PreloadResolver
 	// RestartCommand restarts the database server from the worker host,
-	// such as ["pg_ctlcluster", "15", "main", "restart"]; it runs without
-	// a shell. Empty: the "command" restart policy is refused.
-	RestartCommand []string
+	// such as "pg_ctlcluster 15 main restart". It is a shell command line,
+	// run with `sh -c`, so quoted arguments work as written. Empty: the
+	// "command" restart policy is refused.
+	RestartCommand string
 	// DBHostMemory and DBHostCPUs describe the database host when it is not
 	// this worker's host (PG_HOST_MEMORY, PG_HOST_CPUS), so a remote server
 	// can be tuned from an empty input. The input's memory and cpus win;
@@ -97,8 +105,18 @@ type RestartInput struct {
 	// counts as restarted once its start time is later.
 	Before time.Time `json:"before"`
 	// Wait bounds the wait for the server. Zero: DefaultRestartWait for
-	// RestartPostgres, DefaultConfirmWait for ConfirmRestart.
+	// RestartPostgres, DefaultConfirmWait for ConfirmRestart. Should the
+	// server not come back, the restore and the restart after it get a
+	// bound of their own, as long (DefaultRestartWait for ConfirmRestart).
 	Wait time.Duration `json:"wait,omitempty"`
+	// RunID is the tune run whose changes the restart makes live (or takes
+	// back). If the server does not come back, the postgresql.auto.conf
+	// the run kept before its first change is written back and the server
+	// restarted again. Empty: nothing to restore.
+	RunID string `json:"run_id,omitempty"`
+	// Settings are the settings the run changed, named in the
+	// instructions when the kept file cannot be read.
+	Settings []string `json:"settings,omitempty"`
 }
 
 // RestartResult says how the server was restarted.
@@ -125,6 +143,10 @@ type VerifyTuningInput struct {
 // RevertTuningInput names the run to revert.
 type RevertTuningInput struct {
 	RunID string `json:"run_id"`
+	// MissingOK makes a run that applied nothing an empty report rather
+	// than a NotFound error: the tune workflow's compensation reverts a
+	// run whose apply may have failed before its first change.
+	MissingOK bool `json:"missing_ok,omitempty"`
 }
 
 // PlanTuning validates the request, finds the database host's hardware
@@ -135,15 +157,17 @@ func (t *Tuning) PlanTuning(ctx context.Context, req pgtune.Request) (pgtune.Pla
 	if err := req.Validate(); err != nil {
 		return pgtune.Plan{}, invalidInput(err)
 	}
+	activity.RecordHeartbeat(ctx)
 	conn, err := pgtune.Connect(ctx, t.Pool)
 	if err != nil {
 		return pgtune.Plan{}, classifyTune(err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	db := beating(ctx, conn)
 
 	version := req.PGVersion
 	if version == 0 {
-		num, err := pgtune.ServerVersionNum(ctx, conn)
+		num, err := pgtune.ServerVersionNum(ctx, db)
 		if err != nil {
 			return pgtune.Plan{}, classifyTune(err)
 		}
@@ -153,7 +177,7 @@ func (t *Tuning) PlanTuning(ctx context.Context, req pgtune.Request) (pgtune.Pla
 				version, pgtune.MinVersion, pgtune.MaxVersion))
 		}
 	}
-	hw, err := t.hardware(ctx, conn, req)
+	hw, err := t.hardware(ctx, db, conn.Config().Host, req)
 	if err != nil {
 		return pgtune.Plan{}, err
 	}
@@ -168,7 +192,7 @@ func (t *Tuning) PlanTuning(ctx context.Context, req pgtune.Request) (pgtune.Pla
 	if rec, err = pgtune.ApplyOverrides(rec, req.Overrides); err != nil {
 		return pgtune.Plan{}, invalidInput(err)
 	}
-	plan, err := pgtune.PlanFor(ctx, conn, rec, hw)
+	plan, err := pgtune.PlanFor(ctx, db, rec, hw)
 	if err != nil {
 		return pgtune.Plan{}, classifyTune(err)
 	}
@@ -193,12 +217,13 @@ func (t *Tuning) ApplyTuning(ctx context.Context, in ApplyTuningInput) (pgtune.A
 	if in.RunID == "" {
 		return pgtune.ApplyReport{}, invalidInput(errors.New("run_id: empty; changes must be recorded under a run to be revertible"))
 	}
+	activity.RecordHeartbeat(ctx)
 	conn, err := pgtune.Connect(ctx, t.Pool)
 	if err != nil {
 		return pgtune.ApplyReport{}, classifyTune(err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	rep, err := pgtune.Apply(ctx, conn, in.Plan, pgtune.ApplyOptions{
+	rep, err := pgtune.Apply(ctx, beating(ctx, conn), in.Plan, pgtune.ApplyOptions{
 		WorkflowID: in.WorkflowID, RunID: in.RunID, Logger: t.logger().With(slog.String("run_id", in.RunID)),
 	})
 	if err != nil {
@@ -208,13 +233,20 @@ func (t *Tuning) ApplyTuning(ctx context.Context, in ApplyTuningInput) (pgtune.A
 	return rep, nil
 }
 
-// RestartPostgres runs the worker's restart command (no shell), waits for
+// RestartPostgres runs the worker's restart command (sh -c), waits for
 // the server to accept connections and confirms that
 // pg_postmaster_start_time() moved past in.Before. If it already has (a
 // retried attempt after the restart), the command is not run again.
+//
+// If the command fails or the server does not come back within in.Wait
+// and it is down, the run's kept postgresql.auto.conf is written back
+// (the data directory on this host) and the command run again; the
+// activity then fails and says what it restored. When the file cannot be
+// written from here, the error gives the lines to remove and the command
+// to run (see recoverServer).
 func (t *Tuning) RestartPostgres(ctx context.Context, in RestartInput) (RestartResult, error) {
-	res := RestartResult{StartedBefore: in.Before, Command: strings.Join(t.RestartCommand, " ")}
-	if len(t.RestartCommand) == 0 {
+	res := RestartResult{StartedBefore: in.Before, Command: t.RestartCommand}
+	if strings.TrimSpace(t.RestartCommand) == "" {
 		return res, temporal.NewNonRetryableApplicationError(
 			"restart_policy command: the worker has no restart command configured (configure one, or use the signal or never policy)",
 			ErrTypeRestartFailed, nil)
@@ -223,18 +255,28 @@ func (t *Tuning) RestartPostgres(ctx context.Context, in RestartInput) (RestartR
 		res.Restarted, res.StartedAfter = true, now
 		return res, nil
 	}
+	// Read while the server is up: what a failed restart is undone with.
+	fb := t.loadFallback(ctx, in.RunID)
 	// One bound for the command and the wait after it, so the step fits
-	// the activity's StartToClose (the wait plus a margin).
-	deadline := time.Now().Add(cmp.Or(in.Wait, DefaultRestartWait))
+	// the activity's StartToClose (twice the wait, for a restore, plus a
+	// margin).
+	wait := cmp.Or(in.Wait, DefaultRestartWait)
+	deadline := time.Now().Add(wait)
 	out, err := t.runRestartCommand(ctx, time.Until(deadline))
 	res.Output = out
-	if err != nil {
-		return res, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeRestartFailed, nil)
+	var after time.Time
+	if err == nil {
+		activity.GetLogger(ctx).Info("tune: restart command finished", "command", res.Command)
+		after, err = t.waitForRestart(ctx, in.Before, max(time.Until(deadline), pollInterval))
 	}
-	activity.GetLogger(ctx).Info("tune: restart command finished", "command", res.Command)
-	after, err := t.waitForRestart(ctx, in.Before, max(time.Until(deadline), pollInterval))
 	if err != nil {
-		return res, err
+		if ctx.Err() != nil {
+			return res, err
+		}
+		after, err = t.recoverServer(ctx, in, fb, wait, failureText(err))
+		if err != nil {
+			return res, err
+		}
 	}
 	res.Restarted, res.StartedAfter = true, after
 	return res, nil
@@ -282,11 +324,23 @@ func (t *Tuning) runRestartCommand(ctx context.Context, bound time.Duration) (st
 // ConfirmRestart waits (up to in.Wait) for the server to accept
 // connections with a pg_postmaster_start_time() later than in.Before: an
 // operator said they restarted it.
+//
+// If the server is down at the end of the wait, the run's kept
+// postgresql.auto.conf is written back and the server restarted with the
+// worker's restart command, as RestartPostgres does.
 func (t *Tuning) ConfirmRestart(ctx context.Context, in RestartInput) (RestartResult, error) {
 	res := RestartResult{StartedBefore: in.Before}
+	// An operator may signal while the server is still up, or already
+	// down: the kept file is read if it can be.
+	fb := t.loadFallback(ctx, in.RunID)
 	after, err := t.waitForRestart(ctx, in.Before, cmp.Or(in.Wait, DefaultConfirmWait))
 	if err != nil {
-		return res, err
+		if ctx.Err() != nil {
+			return res, err
+		}
+		if after, err = t.recoverServer(ctx, in, fb, DefaultRestartWait, failureText(err)); err != nil {
+			return res, err
+		}
 	}
 	res.Restarted, res.StartedAfter = true, after
 	return res, nil
@@ -330,7 +384,9 @@ func (t *Tuning) verifyOnce(ctx context.Context, in VerifyTuningInput) (pgtune.V
 
 // RevertTuning restores the values a run recorded, newest first, and
 // reloads. Settings that need a restart to go back are listed in the
-// report. Reverting twice is harmless.
+// report. Reverting twice is harmless. A run that never applied anything
+// on this server fails with a non-retryable ErrTypeNotFound error, unless
+// in.MissingOK.
 func (t *Tuning) RevertTuning(ctx context.Context, in RevertTuningInput) (pgtune.RevertReport, error) {
 	if in.RunID == "" {
 		return pgtune.RevertReport{}, invalidInput(errors.New("run_id: empty; name the run to revert"))
@@ -341,6 +397,10 @@ func (t *Tuning) RevertTuning(ctx context.Context, in RevertTuningInput) (pgtune
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	rep, err := pgtune.Revert(ctx, conn, in.RunID, pgtune.ApplyOptions{Logger: t.logger().With(slog.String("run_id", in.RunID))})
+	if errors.Is(err, pgtune.ErrRunNotFound) && in.MissingOK {
+		rep.Message = fmt.Sprintf("nothing to revert: run %s changed nothing", in.RunID)
+		return rep, nil
+	}
 	if err != nil {
 		return rep, classifyTune(err)
 	}
@@ -351,7 +411,10 @@ func (t *Tuning) RevertTuning(ctx context.Context, in RevertTuningInput) (pgtune
 // hardware decides the database host's memory and CPUs: the request's
 // values first, the probe for what they leave open when the server is
 // local, and an input error naming memory and cpus when neither is there.
-func (t *Tuning) hardware(ctx context.Context, conn *pgx.Conn, req pgtune.Request) (pgtune.Hardware, error) {
+// When the server is local the probe also bounds the request: memory or
+// cpus beyond what it found are refused, naming both figures, unless the
+// request says force.
+func (t *Tuning) hardware(ctx context.Context, db store.DBTX, host string, req pgtune.Request) (pgtune.Hardware, error) {
 	var hw pgtune.Hardware
 	fromInput := 0
 	if req.Memory != "" {
@@ -363,15 +426,23 @@ func (t *Tuning) hardware(ctx context.Context, conn *pgx.Conn, req pgtune.Reques
 		fromInput++
 	}
 	hw.Source = pgtune.HardwareInput
-	if fromInput < 2 {
-		local, why := t.databaseIsLocal(ctx, conn)
+	local, why := t.databaseIsLocal(ctx, db, host)
+	if local && t.Prober == nil {
+		local, why = false, "this worker has no probe"
+	}
+	if local {
+		activity.RecordHeartbeat(ctx)
+		profile, err := t.Prober.Probe(ctx)
 		switch {
-		case local && t.Prober == nil:
-			why = "this worker has no probe"
-		case local:
-			profile, err := t.Prober.Probe(ctx)
-			if err != nil {
-				return hw, fmt.Errorf("probe the database host: %w", err)
+		case err != nil && fromInput < 2:
+			return hw, classifyDB(fmt.Errorf("probe the database host: %w", err))
+		case err != nil:
+			// Both figures are given; without a probe there is nothing to
+			// check them against.
+			t.logger().WarnContext(ctx, "tune: probe failed; memory and cpus are taken from the input unchecked", slog.String("error", err.Error()))
+		default:
+			if err := checkAgainstProbe(req, profile.Effective); err != nil {
+				return hw, err
 			}
 			fromProbe := 0
 			if hw.MemoryBytes == 0 && profile.Effective.MemoryBytes > 0 {
@@ -390,6 +461,8 @@ func (t *Tuning) hardware(ctx context.Context, conn *pgx.Conn, req pgtune.Reques
 				hw.Source = pgtune.HardwareProbe
 			}
 		}
+	}
+	if fromInput < 2 {
 		if fromConfig := t.configuredHardware(&hw); fromConfig > 0 {
 			if fromInput > 0 {
 				hw.Source = pgtune.HardwareInput + "+" + pgtune.HardwareConfig
@@ -404,6 +477,28 @@ func (t *Tuning) hardware(ctx context.Context, conn *pgx.Conn, req pgtune.Reques
 	}
 	hw.Memory = pgtune.FormatBytes(hw.MemoryBytes)
 	return hw, nil
+}
+
+// checkAgainstProbe refuses a request for more memory or CPUs than the
+// probe found on the (local) database host, unless it says force: settings
+// sized for memory the host lacks stop the server at its next start.
+func checkAgainstProbe(req pgtune.Request, found sysprobe.Effective) error {
+	if req.Force {
+		return nil
+	}
+	var errs []error
+	if b, err := pgtune.ParseSize(req.Memory); err == nil && req.Memory != "" && found.MemoryBytes > 0 && b > found.MemoryBytes {
+		errs = append(errs, fmt.Errorf("memory: %s is more than the %s the probe found on the database host (this worker's host); give at most %s, or set force to plan for %s anyway",
+			req.Memory, pgtune.FormatBytes(found.MemoryBytes), pgtune.FormatBytes(found.MemoryBytes), req.Memory))
+	}
+	if found.CPUs > 0 && float64(req.CPUs) > math.Ceil(found.CPUs) {
+		errs = append(errs, fmt.Errorf("cpus: %d is more than the %s CPUs the probe found on the database host (this worker's host); give at most %d, or set force to plan for %d anyway",
+			req.CPUs, strconv.FormatFloat(found.CPUs, 'f', -1, 64), int(math.Ceil(found.CPUs)), req.CPUs))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return invalidInput(errors.Join(errs...))
 }
 
 // configuredHardware fills what hw still lacks from the worker's
@@ -426,12 +521,11 @@ func (t *Tuning) configuredHardware(hw *pgtune.Hardware) int {
 // databaseIsLocal reports whether the server runs on this host: it is
 // reached over a unix socket or loopback, and its data directory is
 // readable here. The reason says what failed.
-func (t *Tuning) databaseIsLocal(ctx context.Context, conn *pgx.Conn) (bool, string) {
-	host := conn.Config().Host
+func (t *Tuning) databaseIsLocal(ctx context.Context, db store.DBTX, host string) (bool, string) {
 	if ok, why := localHost(host); !ok {
 		return false, why
 	}
-	dir, err := pgtune.DataDirectory(ctx, conn)
+	dir, err := pgtune.DataDirectory(ctx, db)
 	if err != nil {
 		return false, "the role cannot read data_directory"
 	}
@@ -523,6 +617,37 @@ func (t *Tuning) logger() *slog.Logger {
 	return t.Logger
 }
 
+// beatingConn is a tuning session that heartbeats before every statement.
+// PlanTuning and ApplyTuning run with a short heartbeat timeout: when the
+// worker running them dies, Temporal sees it within seconds and a retry
+// starts, instead of after the whole StartToClose timeout while
+// postgresql.auto.conf holds part of a plan. A statement that blocks
+// longer than the heartbeat timeout ends the attempt the same way.
+type beatingConn struct {
+	actx context.Context
+	conn *pgx.Conn
+}
+
+// beating wraps an activity's session; actx is the activity's context.
+func beating(actx context.Context, conn *pgx.Conn) beatingConn {
+	return beatingConn{actx: actx, conn: conn}
+}
+
+func (b beatingConn) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	activity.RecordHeartbeat(b.actx)
+	return b.conn.Exec(ctx, sql, args...)
+}
+
+func (b beatingConn) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	activity.RecordHeartbeat(b.actx)
+	return b.conn.Query(ctx, sql, args...)
+}
+
+func (b beatingConn) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	activity.RecordHeartbeat(b.actx)
+	return b.conn.QueryRow(ctx, sql, args...)
+}
+
 // invalidInput marks an input error as non-retryable.
 // The message says everything; the cause is left out so the error reads
 // once rather than twice.
@@ -541,6 +666,8 @@ func classifyTune(err error) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeAlterSystemDisabled, nil)
 	case errors.Is(err, pgtune.ErrNotPermitted):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePermission, nil)
+	case errors.Is(err, pgtune.ErrRunNotFound):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeNotFound, nil)
 	default:
 		return classifyDB(err)
 	}

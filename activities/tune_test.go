@@ -207,6 +207,9 @@ func TestPlanTuningHardwareSources(t *testing.T) {
 		req     pgtune.Request
 		want    pgtune.Hardware
 		wantErr string
+		// retryable: the error is worth another attempt (a failed probe),
+		// not an input error.
+		retryable bool
 	}{
 		{name: "input only", prober: fakeProber{cpus: 64, mem: 512 << 30}, req: pgtune.Request{Memory: "4GB", CPUs: 4},
 			want: pgtune.Hardware{MemoryBytes: 4 << 30, Memory: "4GB", CPUs: 4, Source: pgtune.HardwareInput}},
@@ -215,7 +218,19 @@ func TestPlanTuningHardwareSources(t *testing.T) {
 		{name: "no probe and no memory", req: pgtune.Request{CPUs: 4},
 			wantErr: `memory: the database host's hardware is unknown (this worker has no probe); set memory (e.g. "32GB") and cpus in the input`},
 		{name: "probe failure is retried", prober: fakeProber{err: errors.New("proc unreadable")},
-			wantErr: "probe the database host: proc unreadable"},
+			wantErr: "probe the database host: proc unreadable", retryable: true},
+		{name: "memory beyond the probe", prober: fakeProber{cpus: 2, mem: 2 << 30}, req: pgtune.Request{Memory: "512GB", CPUs: 2},
+			wantErr: "memory: 512GB is more than the 2GB the probe found on the database host (this worker's host); give at most 2GB, or set force to plan for 512GB anyway"},
+		{name: "cpus beyond the probe", prober: fakeProber{cpus: 2, mem: 2 << 30}, req: pgtune.Request{CPUs: 64},
+			wantErr: "cpus: 64 is more than the 2 CPUs the probe found on the database host (this worker's host); give at most 2, or set force to plan for 64 anyway"},
+		{name: "both beyond the probe", prober: fakeProber{cpus: 1.5, mem: 2 << 30}, req: pgtune.Request{Memory: "3GB", CPUs: 3},
+			wantErr: "memory: 3GB is more than the 2GB the probe found on the database host (this worker's host); give at most 2GB, or set force to plan for 3GB anyway; cpus: 3 is more than the 1.5 CPUs"},
+		{name: "a fractional quota rounds up", prober: fakeProber{cpus: 1.5, mem: 2 << 30}, req: pgtune.Request{Memory: "2GB", CPUs: 2},
+			want: pgtune.Hardware{MemoryBytes: 2 << 30, Memory: "2GB", CPUs: 2, Source: pgtune.HardwareInput}},
+		{name: "force plans beyond the probe", prober: fakeProber{cpus: 2, mem: 2 << 30}, req: pgtune.Request{Memory: "512GB", CPUs: 64, Force: true},
+			want: pgtune.Hardware{MemoryBytes: 512 << 30, Memory: "512GB", CPUs: 64, Source: pgtune.HardwareInput}},
+		{name: "a failed probe leaves given figures unchecked", prober: fakeProber{err: errors.New("proc unreadable")}, req: pgtune.Request{Memory: "3GB", CPUs: 3},
+			want: pgtune.Hardware{MemoryBytes: 3 << 30, Memory: "3GB", CPUs: 3, Source: pgtune.HardwareInput}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,7 +243,7 @@ func TestPlanTuningHardwareSources(t *testing.T) {
 				require.ErrorContains(t, err, tt.wantErr)
 				var appErr *temporal.ApplicationError
 				require.True(t, errors.As(err, &appErr))
-				require.Equal(t, tt.prober == nil, appErr.NonRetryable(), "missing hardware is an input error; a failed probe is retried")
+				require.Equal(t, !tt.retryable, appErr.NonRetryable(), "missing or excessive hardware is an input error; a failed probe is retried")
 				return
 			}
 			require.NoError(t, err)
@@ -255,6 +270,8 @@ func TestTuneRejectsBadInputFast(t *testing.T) {
 			wantErr: "overrides[0]: fsync: not a setting this tool manages"},
 		{name: "bad override value", req: pgtune.Request{Memory: "2GB", Overrides: []pgtune.Override{{Name: "work_mem", Value: "64MB; SELECT 1"}}},
 			wantErr: "overrides[0]: work_mem"},
+		{name: "preload library as a path", req: pgtune.Request{Memory: "2GB", Overrides: []pgtune.Override{{Name: "shared_preload_libraries", Value: "/etc/passwd"}}},
+			wantErr: `overrides[0]: shared_preload_libraries: "/etc/passwd" is not a bare library name`},
 		{name: "unknown extension", preload: fakePreload{err: errors.New(`unknown extension "nope"`)}, req: pgtune.Request{Memory: "2GB", ExtensionNames: []string{"nope"}},
 			wantErr: `extension_profile/extension_names: unknown extension "nope"`},
 		{name: "extensions without a catalog", req: pgtune.Request{Memory: "2GB", ExtensionProfile: "recommended"},
@@ -272,6 +289,16 @@ func TestTuneRejectsBadInputFast(t *testing.T) {
 	}
 	_, err := runTune[pgtune.ApplyReport](t, b, b.tuning.ApplyTuning, activities.ApplyTuningInput{Plan: pgtune.Plan{Changes: 1}})
 	requireTuneError(t, err, activities.ErrTypeInvalidInput, "run_id: empty")
+
+	// Reverting a run that never applied anything is NotFound, not
+	// "nothing to revert"; the compensation (MissingOK) gets an empty
+	// report.
+	_, err = runTune[pgtune.RevertReport](t, b, b.tuning.RevertTuning, activities.RevertTuningInput{RunID: "never-applied"})
+	requireTuneError(t, err, activities.ErrTypeNotFound, "run never-applied: no such tune run")
+	rv, err := runTune[pgtune.RevertReport](t, b, b.tuning.RevertTuning, activities.RevertTuningInput{RunID: "never-applied", MissingOK: true})
+	require.NoError(t, err)
+	require.Empty(t, rv.Reverted)
+	require.Equal(t, "nothing to revert: run never-applied changed nothing", rv.Message)
 
 	require.Equal(t, autoBefore, b.autoConf(t), "nothing applied")
 	var n int
@@ -299,13 +326,29 @@ func TestRestartActivitiesConfirmTheRestart(t *testing.T) {
 	require.True(t, res.StartedAfter.After(started))
 
 	tu := *b.tuning
-	tu.RestartCommand = nil
+	tu.RestartCommand = ""
 	tb := *b
 	tb.tuning = &tu
 	_, err = runTune[activities.RestartResult](t, &tb, tu.RestartPostgres, activities.RestartInput{Before: res.StartedAfter})
 	requireTuneError(t, err, activities.ErrTypeRestartFailed, "the worker has no restart command configured")
 
-	tu.RestartCommand = []string{"false"}
+	tu.RestartCommand = "false"
 	_, err = runTune[activities.RestartResult](t, &tb, tu.RestartPostgres, activities.RestartInput{Before: res.StartedAfter})
 	requireTuneError(t, err, activities.ErrTypeRestartFailed, "run false: exit status 1")
+}
+
+// TestTuneActivitiesReportAnOutageOnce: with the server away the tune
+// activities fail retryably (PostgresUnavailable), and the error reads
+// once: no cause repeating the message after it.
+func TestTuneActivitiesReportAnOutageOnce(t *testing.T) {
+	t.Parallel()
+	b := tuneSetup(t)
+	require.NoError(t, b.cluster.Stop(b.ctx))
+	_, err := runTune[pgtune.Plan](t, b, b.tuning.PlanTuning, pgtune.Request{})
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.Equal(t, activities.ErrTypePostgresUnavailable, appErr.Type())
+	require.False(t, appErr.NonRetryable())
+	require.Equal(t, 1, strings.Count(err.Error(), "connection refused"), "%v", err)
+	require.Nil(t, errors.Unwrap(appErr), "no cause to print a second time")
 }

@@ -68,6 +68,7 @@ func runTune(ctx context.Context, a *app, args []string) error {
 	osType := fs.String("os", "", "linux, windows or mac (default linux)")
 	memory := fs.String("memory", "", "database host memory, such as 32GB (default: probed when the database is local)")
 	cpus := fs.Int("cpus", 0, "database host CPUs (default: probed when the database is local)")
+	force := fs.Bool("force", false, "plan for --memory/--cpus beyond what the probe finds on a local database host")
 	maxConns := fs.Int("max-connections", 0, "max_connections to plan for (default: the workload's)")
 	pgVersion := fs.Int("pg-version", 0, "PostgreSQL major version (default: the server's)")
 	syncOff := fs.Bool("synchronous-commit-off", false, "add synchronous_commit = off (commits return before the WAL flush)")
@@ -129,6 +130,7 @@ func runTune(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	r.SynchronousCommitOff = r.SynchronousCommitOff || *syncOff
+	r.Force = r.Force || *force
 	r.Overrides = append(r.Overrides, sets...)
 	if *extNames != "" {
 		r.ExtensionNames = append(r.ExtensionNames, config.SplitList(*extNames)...)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/opendiscourse/congressflow/activities"
@@ -151,9 +152,7 @@ func TestTuneRevertEndToEnd(t *testing.T) {
 	a, out := tuneTestApp(t)
 	a.client = srv.Client()
 	w := worker.New(a.client, a.taskQueue, worker.Options{})
-	// Only what this test runs: workflows.Register will list both.
-	w.RegisterWorkflow(workflows.TuneWorkflow)
-	w.RegisterWorkflow(workflows.RevertTuningWorkflow)
+	workflows.Register(w)
 	w.RegisterActivity(&activities.Tuning{Pool: pool, RestartCommand: cluster.RestartCommand()})
 	require.NoError(t, w.Start())
 	defer w.Stop()
@@ -184,7 +183,18 @@ func TestTuneRevertEndToEnd(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, runTune(ctx, a, []string{"--revert", runID}))
-	require.Equal(t, "\nnothing to revert for run "+runID+"\n", out.String())
+	require.Equal(t, "\nnothing to revert: run "+runID+" was already reverted\n", out.String())
+
+	// A run ID that never applied anything is an error, not "nothing to
+	// revert", and it is not retried.
+	out.Reset()
+	err = runTune(ctx, a, []string{"--revert", "no-such-run"})
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.Equal(t, activities.ErrTypeNotFound, appErr.Type())
+	require.True(t, appErr.NonRetryable())
+	require.ErrorContains(t, err, "run no-such-run: no such tune run")
+	require.Empty(t, out.String())
 }
 
 func TestPrintTuneResultNamesTheRunToRevert(t *testing.T) {

@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		logLevel     = fs.String("log-level", env(config.EnvLogLevel, "info"), "debug, info, warn or error (env LOG_LEVEL)")
 		logFormat    = fs.String("log-format", env(config.EnvLogFormat, "auto"), "text, json or auto: text on a terminal (env LOG_FORMAT)")
 		probePaths   = fs.String("probe-paths", env("CONGRESSFLOW_PROBE_PATHS", "."), "comma-separated paths whose disks the probe reports (env CONGRESSFLOW_PROBE_PATHS)")
-		restartCmd   = fs.String("pg-restart-command", env("PG_RESTART_COMMAND", ""), "command the tune stage's \"command\" restart policy runs, e.g. \"pg_ctlcluster 15 main restart\" (env PG_RESTART_COMMAND)")
+		restartCmd   = fs.String("pg-restart-command", env("PG_RESTART_COMMAND", ""), "shell command line (run with sh -c) the tune stage's \"command\" restart policy runs, e.g. \"pg_ctlcluster 15 main restart\" (env PG_RESTART_COMMAND)")
 		intOverrides = []struct {
 			flag, env, usage string
 			dst              *int
@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		cfg.DatabaseURL = getenv(config.EnvDatabase)
 	}
 	cfg.ProbePaths = config.SplitList(*probePaths)
-	cfg.PGRestartCommand = strings.Fields(*restartCmd)
+	cfg.PGRestartCommand = strings.TrimSpace(*restartCmd)
 
 	logger, err := logging.New(stderr, logging.Options{Level: *logLevel, Format: *logFormat})
 	if err != nil {

@@ -143,16 +143,9 @@ func (in PipelineInput) stages() []string {
 // tune PostgreSQL (a child [TuneWorkflow]; a dry run unless the input says
 // apply), then install PostgreSQL extensions.
 func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, error) {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Minute,
-			MaximumAttempts:        10,
-			NonRetryableErrorTypes: []string{activities.ErrTypeInvalidInput, activities.ErrTypePermission, activities.ErrTypeDatabaseNotFound},
-		},
-	})
+	// Every stage rides out a database outage of OutageBudget.
+	ctx = workflow.WithActivityOptions(ctx, budgeted(2*time.Minute,
+		[]string{activities.ErrTypeInvalidInput, activities.ErrTypePermission, activities.ErrTypeDatabaseNotFound}))
 	if err := in.Validate(); err != nil {
 		return PipelineResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, nil)
 	}
@@ -197,11 +190,9 @@ func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, e
 		case StageExtensions:
 			// CREATE EXTENSION of a large one (postgis) takes a while; the
 			// activity heartbeats after each extension.
-			actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-				StartToCloseTimeout: 15 * time.Minute,
-				HeartbeatTimeout:    2 * time.Minute,
-				RetryPolicy:         workflow.GetActivityOptions(ctx).RetryPolicy,
-			})
+			opts := budgeted(15*time.Minute, workflow.GetActivityOptions(ctx).RetryPolicy.NonRetryableErrorTypes)
+			opts.HeartbeatTimeout = 2 * time.Minute
+			actx := workflow.WithActivityOptions(ctx, opts)
 			var r activities.InstallExtensionsResult
 			err = workflow.ExecuteActivity(actx, ext.InstallExtensions, in.Extensions).Get(ctx, &r)
 			result.Extensions = &r
@@ -215,7 +206,7 @@ func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, e
 			result.Ingest = &r
 		}
 		if err != nil {
-			return result, fmt.Errorf("stage %s: %w", stage, err)
+			return result, stepError("stage "+stage, err)
 		}
 		result.Stages = append(result.Stages, stage)
 		progress.Done = append(progress.Done, stage)
@@ -251,7 +242,9 @@ type Registry interface {
 func Register(r Registry) {
 	r.RegisterWorkflow(PipelineWorkflow)
 	r.RegisterWorkflow(TuneWorkflow)
+	r.RegisterWorkflow(TuneApplyWorkflow)
 	r.RegisterWorkflow(RevertTuningWorkflow)
 	r.RegisterWorkflow(IngestWorkflow)
 	r.RegisterWorkflow(IngestEndpointWorkflow)
+	r.RegisterWorkflow(TuneRevertWorkflow)
 }

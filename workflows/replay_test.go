@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"cmp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,10 +20,12 @@ import (
 // in internal/workerapp with -update-history). It fails when a change to a
 // workflow would break executions that are already running.
 //
-// The file name carries the workflow ID because the pipeline derives its
-// child workflow IDs from its own; a name may add "~<what>" after the ID
-// to keep several runs of one workflow (a run that continued as new and
-// the run it continued into).
+// The workflow ID matters because the pipeline derives its child workflow
+// IDs from its own, and TuneApplyWorkflow checks that it runs under the
+// server's lock ID: it is the one the history's first event records, or
+// else the file name, up to a "~<what>" that keeps several runs of one
+// workflow apart (a run that continued as new and the one it continued
+// into).
 func TestReplayRecordedHistories(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
@@ -37,12 +40,14 @@ func TestReplayRecordedHistories(t *testing.T) {
 			history, err := client.HistoryFromJSON(r, client.HistoryJSONOptions{})
 			require.NoError(t, err)
 			require.NotEmpty(t, history.Events)
-			runID := history.Events[0].GetWorkflowExecutionStartedEventAttributes().GetOriginalExecutionRunId()
+			started := history.Events[0].GetWorkflowExecutionStartedEventAttributes()
+			runID := started.GetOriginalExecutionRunId()
+			id := cmp.Or(started.GetWorkflowId(), workflowID(f))
 
 			replayer := worker.NewWorkflowReplayer()
 			workflows.Register(replayer)
 			require.NoError(t, replayer.ReplayWorkflowHistoryWithOptions(nil, history, worker.ReplayWorkflowHistoryOptions{
-				OriginalExecution: workflow.Execution{ID: workflowID(f), RunID: runID},
+				OriginalExecution: workflow.Execution{ID: id, RunID: runID},
 			}))
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -82,25 +83,76 @@ type RevertResult struct {
 // RevertTuning activity: ALTER SYSTEM back to the recorded old values,
 // then a reload). Under the command restart policy it then restarts the
 // server when a reverted setting waits for a restart. Reverting a run
-// twice is harmless.
+// twice is harmless; a run that never applied anything on this server
+// fails with a non-retryable NotFound error.
+//
+// A revert changes the server, so it takes the server's lock as a tune
+// run does: the work runs in a child [TuneRevertWorkflow] under
+// [ServerLockID], and while another run holds the lock the revert fails at
+// once with ErrTypeServerBusy, naming it.
 func RevertTuningWorkflow(ctx workflow.Context, in RevertInput) (RevertResult, error) {
-	var res RevertResult
-	retry := &temporal.RetryPolicy{
-		InitialInterval:        time.Second,
-		BackoffCoefficient:     2,
-		MaximumInterval:        30 * time.Second,
-		MaximumAttempts:        3,
-		NonRetryableErrorTypes: tuneNonRetryable,
-	}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Minute, RetryPolicy: retry})
+	ctx = workflow.WithActivityOptions(ctx, budgeted(5*time.Minute, tuneNonRetryable))
 	if err := in.Validate(); err != nil {
-		return res, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, nil)
+		return RevertResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, nil)
 	}
+	if workflow.GetVersion(ctx, serverLockChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		// Runs that began before the lock revert in this workflow.
+		return revertRun(ctx, in)
+	}
+	var a *activities.Tuning
+	var id pgtune.ServerIdentity
+	if err := workflow.ExecuteActivity(ctx, a.ServerIdentity).Get(ctx, &id); err != nil {
+		return RevertResult{}, stepError("read the server's identity", err)
+	}
+	lockID := ServerLockID(id)
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:    lockID,
+		StaticSummary: "revert tune run " + in.RunID,
+		// Once it has begun to change the server, it finishes even if
+		// this workflow is terminated.
+		ParentClosePolicy:   enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WaitForCancellation: true,
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, TuneRevertWorkflow, TuneRevertInput{RevertInput: in, Identity: id})
+	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		return RevertResult{}, lockRefused(ctx, lockID, id, "", err)
+	}
+	var res RevertResult
+	if err := child.Get(ctx, &res); err != nil {
+		return res, revertError("revert under "+lockID, err)
+	}
+	return res, nil
+}
+
+// TuneRevertInput is the input of [TuneRevertWorkflow]: the revert asked
+// for and the identity of the server it runs against.
+type TuneRevertInput struct {
+	RevertInput
+	Identity pgtune.ServerIdentity `json:"identity"`
+}
+
+// TuneRevertWorkflow is the part of [RevertTuningWorkflow] that changes
+// the server: revert the run and, under the command policy, restart. It
+// runs as RevertTuningWorkflow's child under the server's lock ID
+// ([ServerLockID]) and refuses to run under any other.
+func TuneRevertWorkflow(ctx workflow.Context, in TuneRevertInput) (RevertResult, error) {
+	ctx = workflow.WithActivityOptions(ctx, budgeted(5*time.Minute, tuneNonRetryable))
+	if err := checkLockID(ctx, in.Identity); err != nil {
+		return RevertResult{}, err
+	}
+	return revertRun(ctx, in.RevertInput)
+}
+
+// revertRun reverts the run and restarts by the policy: the body of
+// TuneRevertWorkflow, and RevertTuningWorkflow's own for runs that began
+// before the lock. ctx must carry the default activity options.
+func revertRun(ctx workflow.Context, in RevertInput) (RevertResult, error) {
+	var res RevertResult
 	timeout := in.restartTimeout()
 	restartCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: timeout + 2*time.Minute,
+		StartToCloseTimeout: 2*timeout + 2*time.Minute,
 		HeartbeatTimeout:    30 * time.Second,
-		RetryPolicy:         withAttempts(retry, 2),
+		RetryPolicy:         withAttempts(outageRetry(tuneNonRetryable), 2),
 	})
 	progress := RevertProgress{RunID: in.RunID, Step: RevertStepRevert}
 	if err := workflow.SetQueryHandler(ctx, config.QueryProgress, func() (RevertProgress, error) { return progress, nil }); err != nil {
@@ -109,7 +161,7 @@ func RevertTuningWorkflow(ctx workflow.Context, in RevertInput) (RevertResult, e
 	var a *activities.Tuning
 
 	if err := workflow.ExecuteActivity(ctx, a.RevertTuning, activities.RevertTuningInput{RunID: in.RunID}).Get(ctx, &res.Revert); err != nil {
-		return res, fmt.Errorf("revert run %s: %w", in.RunID, err)
+		return res, revertError("revert run "+in.RunID, err)
 	}
 	rv := res.Revert
 	res.PendingRestart = rv.PendingRestart
@@ -129,12 +181,24 @@ func RevertTuningWorkflow(ctx workflow.Context, in RevertInput) (RevertResult, e
 	if err := workflow.ExecuteActivity(restartCtx, a.RestartPostgres, activities.RestartInput{
 		Before: rv.PostmasterStartTime, Wait: timeout,
 	}).Get(ctx, &rr); err != nil {
-		return res, fmt.Errorf("restart after reverting run %s (the old values are configured and wait for a restart): %w", in.RunID, err)
+		return res, stepError(fmt.Sprintf("restart after reverting run %s (the old values are configured and wait for a restart)", in.RunID), err)
 	}
 	res.Restart, res.PendingRestart = &rr, nil
 	res.Summary += "; restarted, so the old values are live"
 	progress.Step = RevertStepDone
 	return res, nil
+}
+
+// revertError is the workflow's error for a failed step of a revert. An
+// unknown run ID is the caller's mistake: the workflow fails with the
+// activity's NotFound error itself, so its type and message are what the
+// caller sees first.
+func revertError(step string, err error) error {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNotFound {
+		return temporal.NewNonRetryableApplicationError(appErr.Message(), activities.ErrTypeNotFound, nil)
+	}
+	return stepError(step, err)
 }
 
 // revertedWaiting lists the reverted settings that wait for a restart.

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +19,10 @@ import (
 // revertActs names the activity methods for the mocks.
 var revertActs *activities.Tuning
 
-var revertStartedAt = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+var (
+	revertStartedAt = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	revertServer    = pgtune.ServerIdentity{SystemIdentifier: "7312345678901234567", Port: 5432}
+)
 
 func revertReport(pending ...string) pgtune.RevertReport {
 	return pgtune.RevertReport{
@@ -38,6 +42,8 @@ func runRevert(t *testing.T, mocks func(env *testsuite.TestWorkflowEnvironment),
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.Tuning{})
+	env.RegisterWorkflow(workflows.TuneRevertWorkflow)
+	env.OnActivity(revertActs.ServerIdentity, mock.Anything).Return(revertServer, nil).Maybe()
 	if mocks != nil {
 		mocks(env)
 	}
@@ -117,8 +123,8 @@ func TestRevertTuningWorkflowRestartPolicies(t *testing.T) {
 		},
 		{
 			name: "nothing to revert", in: workflows.RevertInput{RunID: "run-8", RestartPolicy: workflows.RestartCommand},
-			report:      pgtune.RevertReport{RunID: "run-8", Reverted: []pgtune.Change{}, Message: "nothing to revert for run run-8"},
-			wantSummary: "nothing to revert for run run-8",
+			report:      pgtune.RevertReport{RunID: "run-8", Reverted: []pgtune.Change{}, Message: "nothing to revert: run run-8 was already reverted"},
+			wantSummary: "nothing to revert: run run-8 was already reverted",
 		},
 	}
 	for _, tt := range tests {
@@ -153,6 +159,20 @@ func TestRevertTuningWorkflowFailures(t *testing.T) {
 		}, workflows.RevertInput{RunID: "run-7", RestartPolicy: workflows.RestartCommand})
 		require.ErrorContains(t, err, "revert run run-7")
 		require.ErrorContains(t, err, "ALTER SYSTEM is disabled")
+	})
+	t.Run("unknown run", func(t *testing.T) {
+		t.Parallel()
+		msg := "run run-0: no such tune run: no change of that run is recorded in ops.tuning_changes on this server"
+		_, err := runRevert(t, func(env *testsuite.TestWorkflowEnvironment) {
+			env.OnActivity(revertActs.RevertTuning, mock.Anything, mock.Anything).
+				Return(pgtune.RevertReport{}, temporal.NewNonRetryableApplicationError(msg, activities.ErrTypeNotFound, nil)).Once()
+		}, workflows.RevertInput{RunID: "run-0"})
+		var appErr *temporal.ApplicationError
+		require.ErrorAs(t, err, &appErr)
+		require.Equal(t, activities.ErrTypeNotFound, appErr.Type(), "the workflow's own failure is NotFound")
+		require.True(t, appErr.NonRetryable())
+		require.Equal(t, msg, appErr.Message())
+		require.Equal(t, 1, strings.Count(err.Error(), "no such tune run"), "the cause reads once: %v", err)
 	})
 	t.Run("restart fails", func(t *testing.T) {
 		t.Parallel()

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,6 +30,12 @@ const (
 	// confirms the restart.
 	RestartCommand = "command"
 )
+
+// TuneHeartbeatTimeout is how soon Temporal notices that the worker running
+// PlanTuning or ApplyTuning died: they heartbeat before every statement, so
+// a retry starts within seconds of a crash rather than after the whole
+// StartToClose timeout.
+const TuneHeartbeatTimeout = 10 * time.Second
 
 // DefaultRestartTimeout bounds the restart step: the wait for the signal,
 // or for the server to come back after the command.
@@ -113,13 +118,16 @@ type TuneProgress struct {
 	// WaitingForSignal is true while the signal policy waits for an
 	// operator's postgres-restarted signal.
 	WaitingForSignal bool `json:"waiting_for_signal,omitempty"`
+	// Lock is the workflow ID of the server's lock while the run holds it
+	// (apply to done): the TuneApplyWorkflow changing the server.
+	Lock string `json:"lock,omitempty"`
 }
 
 // tuneNonRetryable are the activity error types that fail the same way on
 // every attempt.
 var tuneNonRetryable = []string{
 	activities.ErrTypeInvalidInput, activities.ErrTypePermission, activities.ErrTypeAlterSystemDisabled,
-	activities.ErrTypeRestartFailed, activities.ErrTypeVerifyFailed,
+	activities.ErrTypeRestartFailed, activities.ErrTypeVerifyFailed, activities.ErrTypeNotFound,
 }
 
 // TuneWorkflow tunes PostgreSQL: plan, then (when the input says apply)
@@ -128,49 +136,34 @@ var tuneNonRetryable = []string{
 // reverts what the run applied (and, under the command policy, restarts
 // again so the old values are live) and returns both errors joined. It runs
 // as a child of PipelineWorkflow or on its own.
+//
+// The changes run one server at a time: apply, restart, verify and the
+// compensation run in a child [TuneApplyWorkflow] whose workflow ID is the
+// server's lock (config.ServerLockIDPrefix, its system identifier and
+// port). While one run holds it, another fails at once with a
+// non-retryable ServerBusy error naming the run that holds the server, and
+// changes nothing. The postgres-restarted signal and the progress query
+// work on TuneWorkflow as before: it forwards the signal to the child, and
+// the child reports its progress back.
 func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error) {
-	retry := &temporal.RetryPolicy{
-		InitialInterval:        time.Second,
-		BackoffCoefficient:     2,
-		MaximumInterval:        30 * time.Second,
-		MaximumAttempts:        5,
-		NonRetryableErrorTypes: tuneNonRetryable,
-	}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 2 * time.Minute, RetryPolicy: retry})
+	ctx = workflow.WithActivityOptions(ctx, budgeted(2*time.Minute, tuneNonRetryable))
+	// Planning heartbeats before every statement, so a worker that dies
+	// half-way is noticed in seconds and the retry resumes.
+	planOpts := budgeted(2*time.Minute, tuneNonRetryable)
+	planOpts.HeartbeatTimeout = TuneHeartbeatTimeout
+	planCtx := workflow.WithActivityOptions(ctx, planOpts)
 	if err := in.Validate(); err != nil {
 		// Validate's message is one line, every problem naming its field.
 		return res, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, nil)
 	}
-	timeout := in.restartTimeout()
-	// The steps that change the server wait for their activity to end even
-	// when the workflow is cancelled: the compensation must not revert
-	// while an apply or a restart is still under way.
-	applyCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy:         withAttempts(retry, 3),
-		WaitForCancellation: true,
-	})
-	restartCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: timeout + 2*time.Minute,
-		HeartbeatTimeout:    30 * time.Second,
-		RetryPolicy:         withAttempts(retry, 2),
-		WaitForCancellation: true,
-	})
-	confirmCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: activities.DefaultConfirmWait + time.Minute,
-		HeartbeatTimeout:    30 * time.Second,
-		RetryPolicy:         withAttempts(retry, 2),
-		WaitForCancellation: true,
-	})
-	logger := workflow.GetLogger(ctx)
 	progress := TuneProgress{Step: "plan"}
 	if err := workflow.SetQueryHandler(ctx, config.QueryProgress, func() (TuneProgress, error) { return progress, nil }); err != nil {
 		return res, err
 	}
 	var a *activities.Tuning
 
-	if err := workflow.ExecuteActivity(ctx, a.PlanTuning, in.Request).Get(ctx, &res.Plan); err != nil {
-		return res, fmt.Errorf("plan: %w", err)
+	if err := workflow.ExecuteActivity(planCtx, a.PlanTuning, in.Request).Get(ctx, &res.Plan); err != nil {
+		return res, stepError("plan", err)
 	}
 	p := res.Plan
 	if !in.Apply {
@@ -196,97 +189,21 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 		return res, nil
 	}
 
-	runID := workflow.GetInfo(ctx).WorkflowExecution.RunID
-	restarted := false
-	// The compensation: once the apply has started, any failure reverts
-	// what this run recorded (a run with no records reverts nothing).
-	defer func() {
-		if err == nil {
-			return
-		}
-		progress.Step = "revert"
-		dctx, _ := workflow.NewDisconnectedContext(ctx)
-		var rv pgtune.RevertReport
-		rerr := workflow.ExecuteActivity(dctx, a.RevertTuning, activities.RevertTuningInput{RunID: runID}).Get(dctx, &rv)
-		if rerr == nil {
-			res.Revert = &rv
-			res.PendingRestart = rv.PendingRestart
-			if restarted && in.policy() == RestartCommand && len(rv.PendingRestart) > 0 {
-				var again activities.RestartResult
-				rctx, _ := workflow.NewDisconnectedContext(restartCtx)
-				before := res.Restart.StartedAfter
-				rerr = workflow.ExecuteActivity(rctx, a.RestartPostgres, activities.RestartInput{Before: before, Wait: timeout}).Get(rctx, &again)
-				if rerr == nil {
-					res.PendingRestart = nil
-				}
-			}
-		}
-		if rerr != nil {
-			err = errors.Join(err, fmt.Errorf("revert run %s: %w", runID, rerr))
-			logger.Error("tune: revert failed", "run_id", runID, "error", rerr)
-			return
-		}
-		logger.Info("tune: reverted after a failed step", "run_id", runID, "reverted", len(rv.Reverted))
-	}()
-
-	progress.Step = "apply"
-	var rep pgtune.ApplyReport
-	if err := workflow.ExecuteActivity(applyCtx, a.ApplyTuning, activities.ApplyTuningInput{
-		Plan: p, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, RunID: runID,
-	}).Get(ctx, &rep); err != nil {
-		return res, fmt.Errorf("apply: %w", err)
+	info := workflow.GetInfo(ctx)
+	ain := TuneApplyInput{
+		Plan: p, RestartPolicy: in.policy(), RestartTimeout: in.restartTimeout(),
+		TuneWorkflowID: info.WorkflowExecution.ID, TuneRunID: info.WorkflowExecution.RunID,
 	}
-	res.Apply = &rep
-	res.PendingRestart = rep.PendingRestart
-
-	if needsRestart(rep) {
-		progress.Step = "restart"
-		switch in.policy() {
-		case RestartCommand:
-			var rr activities.RestartResult
-			if err := workflow.ExecuteActivity(restartCtx, a.RestartPostgres, activities.RestartInput{
-				Before: rep.PostmasterStartTime, Wait: timeout,
-			}).Get(ctx, &rr); err != nil {
-				return res, fmt.Errorf("restart: %w", err)
-			}
-			res.Restart, restarted = &rr, true
-		case RestartSignal:
-			progress.WaitingForSignal = true
-			logger.Info("tune: waiting for an operator to restart PostgreSQL", "signal", config.SignalPostgresRestarted,
-				"timeout", timeout.String(), "pending_restart", strings.Join(rep.PendingRestart, ","))
-			got := waitForSignal(ctx, config.SignalPostgresRestarted, timeout)
-			progress.WaitingForSignal = false
-			if err := ctx.Err(); err != nil {
-				// Cancelled while waiting: say so (the compensation reverts).
-				return res, fmt.Errorf("restart: cancelled while waiting for the %s signal: %w", config.SignalPostgresRestarted, err)
-			}
-			if !got {
-				return res, temporal.NewNonRetryableApplicationError(
-					fmt.Sprintf("restart: no %s signal within %s; %s still wait for a restart", config.SignalPostgresRestarted, timeout, strings.Join(rep.PendingRestart, ", ")),
-					activities.ErrTypeRestartFailed, nil)
-			}
-			var rr activities.RestartResult
-			if err := workflow.ExecuteActivity(confirmCtx, a.ConfirmRestart, activities.RestartInput{
-				Before: rep.PostmasterStartTime, Wait: activities.DefaultConfirmWait,
-			}).Get(ctx, &rr); err != nil {
-				return res, fmt.Errorf("confirm restart: %w", err)
-			}
-			res.Restart, restarted = &rr, true
-		}
+	var ar TuneApplyResult
+	if workflow.GetVersion(ctx, serverLockChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		// Runs that began before the lock apply in this workflow.
+		ar, err = applyRestartVerify(ctx, ain, func(tp TuneProgress) { progress = tp })
+	} else {
+		ar, err = applyUnderLock(ctx, ain, &progress)
 	}
-
-	progress.Step = "verify"
-	var vr pgtune.VerifyReport
-	if err := workflow.ExecuteActivity(ctx, a.VerifyTuning, activities.VerifyTuningInput{
-		Plan: p, Restarted: restarted,
-	}).Get(ctx, &vr); err != nil {
-		return res, fmt.Errorf("verify: %w", err)
-	}
-	res.Verify = &vr
-	res.PendingRestart = vr.PendingRestart
-	progress.Step = "done"
-	res.Summary = summarize(rep, vr, restarted)
-	return res, nil
+	res.Apply, res.Restart, res.Verify, res.Revert = ar.Apply, ar.Restart, ar.Verify, ar.Revert
+	res.PendingRestart, res.Summary = ar.PendingRestart, ar.Summary
+	return res, err
 }
 
 // needsRestart reports whether a setting this run changed waits for a
@@ -298,6 +215,15 @@ func needsRestart(rep pgtune.ApplyReport) bool {
 		}
 	}
 	return false
+}
+
+// changedNames lists the settings of changes, in order.
+func changedNames(cs []pgtune.Change) []string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Name
+	}
+	return names
 }
 
 // waitForSignal waits for the named signal, at most timeout, and reports

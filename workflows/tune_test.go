@@ -1,7 +1,9 @@
 package workflows_test
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +27,8 @@ var (
 	tunePlan  = pgtune.Plan{
 		PGVersion: 15,
 		Hardware:  pgtune.Hardware{MemoryBytes: 2 << 30, Memory: "2GB", CPUs: 2, Source: pgtune.HardwareProbe},
+		Server:    "postgres@db:5432/postgres",
+		Identity:  pgtune.ServerIdentity{SystemIdentifier: "7312345678901234567", Port: 5432},
 		Items: []pgtune.Item{
 			{Setting: pgtune.Setting{Name: "shared_buffers", Value: "512MB", Context: pgtune.ContextRestart}, Current: "128MB", Action: pgtune.ActionChange},
 			{Setting: pgtune.Setting{Name: "work_mem", Value: "4MB", Context: pgtune.ContextReload}, Current: "4MB", Action: pgtune.ActionKeep},
@@ -55,6 +59,10 @@ func newTuneEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.Tuning{})
+	env.RegisterWorkflow(workflows.TuneApplyWorkflow)
+	env.RegisterWorkflow(workflows.TuneRevertWorkflow)
+	// TuneApplyWorkflow's progress reports to its parent.
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, config.SignalTuneProgress, mock.Anything).Return(nil).Maybe()
 	return env
 }
 
@@ -96,6 +104,9 @@ func TestTuneWorkflowRejectsBadInputBeforeAnyActivity(t *testing.T) {
 		{name: "negative memory", in: workflows.TuneInput{Request: pgtune.Request{Memory: "-2GB"}}, wantErr: []string{"memory: must be positive"}},
 		{name: "unknown override", in: workflows.TuneInput{Apply: true, Request: pgtune.Request{Overrides: []pgtune.Override{{Name: "fsync", Value: "off"}}}},
 			wantErr: []string{"overrides[0]: fsync: not a setting this tool manages"}},
+		{name: "preload library as a path", in: workflows.TuneInput{Apply: true, RestartPolicy: workflows.RestartCommand,
+			Request: pgtune.Request{Overrides: []pgtune.Override{{Name: "shared_preload_libraries", Value: "/etc/passwd"}}}},
+			wantErr: []string{`overrides[0]: shared_preload_libraries: "/etc/passwd" is not a bare library name`}},
 		{name: "policy and timeout", in: workflows.TuneInput{RestartPolicy: "reboot", RestartTimeout: "soon"},
 			wantErr: []string{`restart_policy: "reboot" is not a policy; use one of never, signal, command; restart_timeout: "soon" is not a positive duration`}},
 	}
@@ -144,7 +155,7 @@ func TestTuneWorkflowCommandPolicyRestartsThenVerifies(t *testing.T) {
 	in := workflows.TuneInput{Apply: true, RestartPolicy: workflows.RestartCommand, RestartTimeout: "3m"}
 	env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(tunePlan, nil).Once()
 	env.OnActivity(tuning.ApplyTuning, mock.Anything, mock.Anything).Return(tuneApplied, nil).Once()
-	env.OnActivity(tuning.RestartPostgres, mock.Anything, activities.RestartInput{Before: startedAt, Wait: 3 * time.Minute}).
+	env.OnActivity(tuning.RestartPostgres, mock.Anything, activities.RestartInput{Before: startedAt, Wait: 3 * time.Minute, RunID: "default-test-run-id", Settings: []string{"shared_buffers", "checkpoint_timeout"}}).
 		Return(activities.RestartResult{Restarted: true, StartedBefore: startedAt, StartedAfter: restartAt}, nil).Once()
 	env.OnActivity(tuning.VerifyTuning, mock.Anything, activities.VerifyTuningInput{Plan: tunePlan, Restarted: true}).
 		Return(pgtune.VerifyReport{Live: []string{"shared_buffers", "work_mem", "checkpoint_timeout"}}, nil).Once()
@@ -162,7 +173,7 @@ func TestTuneWorkflowSignalPolicyWaitsForTheOperator(t *testing.T) {
 	in := workflows.TuneInput{Apply: true, RestartPolicy: workflows.RestartSignal, RestartTimeout: "1h"}
 	env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(tunePlan, nil).Once()
 	env.OnActivity(tuning.ApplyTuning, mock.Anything, mock.Anything).Return(tuneApplied, nil).Once()
-	env.OnActivity(tuning.ConfirmRestart, mock.Anything, activities.RestartInput{Before: startedAt, Wait: activities.DefaultConfirmWait}).
+	env.OnActivity(tuning.ConfirmRestart, mock.Anything, activities.RestartInput{Before: startedAt, Wait: activities.DefaultConfirmWait, RunID: "default-test-run-id", Settings: []string{"shared_buffers", "checkpoint_timeout"}}).
 		Return(activities.RestartResult{Restarted: true, StartedBefore: startedAt, StartedAfter: restartAt}, nil).Once()
 	env.OnActivity(tuning.VerifyTuning, mock.Anything, activities.VerifyTuningInput{Plan: tunePlan, Restarted: true}).
 		Return(pgtune.VerifyReport{Live: []string{"shared_buffers"}}, nil).Once()
@@ -177,7 +188,8 @@ func TestTuneWorkflowSignalPolicyWaitsForTheOperator(t *testing.T) {
 
 	res, err := runTuneWorkflow(t, env, in)
 	require.NoError(t, err)
-	require.Equal(t, workflows.TuneProgress{Step: "restart", WaitingForSignal: true}, waiting)
+	require.Equal(t, workflows.TuneProgress{Step: "restart", WaitingForSignal: true, Lock: "congressflow-pg-7312345678901234567-5432"}, waiting,
+		"the child holding the server's lock reports its progress to TuneWorkflow")
 	require.True(t, res.Restart.Restarted)
 	env.AssertActivityNotCalled(t, "RestartPostgres", mock.Anything, mock.Anything)
 	env.AssertActivityNotCalled(t, "RevertTuning", mock.Anything, mock.Anything)
@@ -191,7 +203,7 @@ func TestTuneWorkflowSignalTimeoutReverts(t *testing.T) {
 	in := workflows.TuneInput{Apply: true, RestartPolicy: workflows.RestartSignal, RestartTimeout: "5m"}
 	env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(tunePlan, nil).Once()
 	env.OnActivity(tuning.ApplyTuning, mock.Anything, mock.Anything).Return(tuneApplied, nil).Once()
-	env.OnActivity(tuning.RevertTuning, mock.Anything, activities.RevertTuningInput{RunID: "default-test-run-id"}).Return(tuneReverted, nil).Once()
+	env.OnActivity(tuning.RevertTuning, mock.Anything, activities.RevertTuningInput{RunID: "default-test-run-id", MissingOK: true}).Return(tuneReverted, nil).Once()
 
 	_, err := runTuneWorkflow(t, env, in)
 	require.ErrorContains(t, err, "restart: no postgres-restarted signal within 5m0s; shared_buffers still wait for a restart")
@@ -208,12 +220,13 @@ func TestTuneWorkflowVerifyFailureRevertsAndRestartsAgain(t *testing.T) {
 	in := workflows.TuneInput{Apply: true, RestartPolicy: workflows.RestartCommand}
 	env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(tunePlan, nil).Once()
 	env.OnActivity(tuning.ApplyTuning, mock.Anything, mock.Anything).Return(tuneApplied, nil).Once()
-	env.OnActivity(tuning.RestartPostgres, mock.Anything, activities.RestartInput{Before: startedAt, Wait: workflows.DefaultRestartTimeout}).
+	env.OnActivity(tuning.RestartPostgres, mock.Anything, activities.RestartInput{Before: startedAt, Wait: workflows.DefaultRestartTimeout, RunID: "default-test-run-id", Settings: []string{"shared_buffers", "checkpoint_timeout"}}).
 		Return(activities.RestartResult{Restarted: true, StartedAfter: restartAt}, nil).Once()
 	env.OnActivity(tuning.VerifyTuning, mock.Anything, mock.Anything).
 		Return(pgtune.VerifyReport{}, temporal.NewNonRetryableApplicationError("settings not live: shared_buffers", activities.ErrTypeVerifyFailed, nil)).Once()
-	env.OnActivity(tuning.RevertTuning, mock.Anything, activities.RevertTuningInput{RunID: "default-test-run-id"}).Return(tuneReverted, nil).Once()
-	env.OnActivity(tuning.RestartPostgres, mock.Anything, activities.RestartInput{Before: restartAt, Wait: workflows.DefaultRestartTimeout}).
+	env.OnActivity(tuning.RevertTuning, mock.Anything, activities.RevertTuningInput{RunID: "default-test-run-id", MissingOK: true}).Return(tuneReverted, nil).Once()
+	env.OnActivity(tuning.RestartPostgres, mock.Anything, activities.RestartInput{Before: restartAt, Wait: workflows.DefaultRestartTimeout,
+		RunID: "default-test-run-id", Settings: []string{"checkpoint_timeout", "shared_buffers"}}).
 		Return(activities.RestartResult{Restarted: true, StartedAfter: restartAt.Add(time.Minute)}, nil).Once()
 
 	_, err := runTuneWorkflow(t, env, in)
@@ -292,7 +305,7 @@ func TestTuneWorkflowCancelledWhileWaitingForTheSignalReverts(t *testing.T) {
 	in := workflows.TuneInput{Apply: true, RestartPolicy: workflows.RestartSignal, RestartTimeout: "1h"}
 	env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(tunePlan, nil).Once()
 	env.OnActivity(tuning.ApplyTuning, mock.Anything, mock.Anything).Return(tuneApplied, nil).Once()
-	env.OnActivity(tuning.RevertTuning, mock.Anything, activities.RevertTuningInput{RunID: "default-test-run-id"}).Return(tuneReverted, nil).Once()
+	env.OnActivity(tuning.RevertTuning, mock.Anything, activities.RevertTuningInput{RunID: "default-test-run-id", MissingOK: true}).Return(tuneReverted, nil).Once()
 	env.RegisterDelayedCallback(env.CancelWorkflow, 10*time.Minute)
 
 	_, err := runTuneWorkflow(t, env, in)
@@ -300,4 +313,47 @@ func TestTuneWorkflowCancelledWhileWaitingForTheSignalReverts(t *testing.T) {
 	require.NotContains(t, err.Error(), "no postgres-restarted signal within")
 	env.AssertExpectations(t)
 	env.AssertActivityNotCalled(t, "ConfirmRestart", mock.Anything, mock.Anything)
+}
+
+// TestTuneWorkflowRidesOutADatabaseOutage: the tune stage retries through
+// an outage of several minutes (OutageBudget), not 15 seconds, and a
+// longer one fails with its cause printed once.
+func TestTuneWorkflowRidesOutADatabaseOutage(t *testing.T) {
+	t.Parallel()
+	refused := "connect for tuning to postgres@db:5432/postgres: dial tcp db:5432: connect: connection refused"
+	unavailable := temporal.NewApplicationError(refused, activities.ErrTypePostgresUnavailable)
+
+	t.Run("four minutes", func(t *testing.T) {
+		t.Parallel()
+		env := newTuneEnv(t)
+		var attempts int
+		var first, last time.Time
+		env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(func(context.Context, pgtune.Request) (pgtune.Plan, error) {
+			attempts++
+			if attempts == 1 {
+				first = env.Now()
+			}
+			last = env.Now()
+			if last.Sub(first) < 4*time.Minute {
+				return pgtune.Plan{}, unavailable
+			}
+			return tunePlan, nil
+		})
+		res, err := runTuneWorkflow(t, env, workflows.TuneInput{})
+		require.NoError(t, err)
+		require.True(t, res.DryRun)
+		require.Greater(t, attempts, 5, "more than the 5 attempts over 15 s there used to be")
+	})
+
+	t.Run("longer than the budget", func(t *testing.T) {
+		t.Parallel()
+		env := newTuneEnv(t)
+		env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(pgtune.Plan{}, unavailable)
+		start := env.Now()
+		_, err := runTuneWorkflow(t, env, workflows.TuneInput{})
+		require.Error(t, err)
+		require.GreaterOrEqual(t, env.Now().Sub(start), workflows.OutageBudget, "retried for the whole budget")
+		require.Equal(t, 1, strings.Count(err.Error(), "connection refused"), "the cause reads once: %v", err)
+		require.Contains(t, err.Error(), "): plan (type: PostgresUnavailable, retryable: true): activity error (type: PlanTuning")
+	})
 }

@@ -29,6 +29,13 @@ const (
 	IngestIDPrefix   = "congressflow-ingest-"
 )
 
+// ServerLockIDPrefix starts the workflow ID under which changes to one
+// PostgreSQL server run (TuneApplyWorkflow, TuneRevertWorkflow): the
+// prefix, the server's system identifier and its port, such as
+// congressflow-pg-7312345678901234567-5432. Temporal runs one workflow per
+// ID at a time, so that ID is the server's lock.
+const ServerLockIDPrefix = "congressflow-pg-"
+
 // Signal and query names.
 const (
 	// SignalPostgresRestarted tells a waiting TuneWorkflow that the
@@ -36,6 +43,9 @@ const (
 	SignalPostgresRestarted = "postgres-restarted"
 	// QueryProgress answers a workflow's progress at any time.
 	QueryProgress = "progress"
+	// SignalTuneProgress carries TuneApplyWorkflow's progress to the
+	// TuneWorkflow that started it, which answers the progress query.
+	SignalTuneProgress = "tune-progress"
 )
 
 // DefaultWebUI is where the Temporal dev server serves its Web UI.

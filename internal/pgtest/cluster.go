@@ -187,15 +187,36 @@ func (c *Cluster) Restart(ctx context.Context) error {
 	return c.pgctl(ctx, "restart")
 }
 
-// RestartCommand is the shell command that restarts this cluster, in the
-// form a tune restart policy of "command" takes.
-func (c *Cluster) RestartCommand() []string {
+// RestartCommand is the shell command line that restarts this cluster, in
+// the form the tune stage's "command" restart policy takes (PG_RESTART_COMMAND,
+// run with sh -c). Its -o argument is quoted, as a user would write it.
+func (c *Cluster) RestartCommand() string {
 	cmd := []string{filepath.Join(c.binDir, "pg_ctl"), "restart", "-D", c.DataDir(), "-m", "fast", "-w",
-		"-l", c.logFile, "-o", "-p " + strconv.Itoa(c.Port)}
+		"-l", c.logFile, "-o", "-p " + strconv.Itoa(c.Port) + " -k " + c.SocketDir()}
 	if c.runAs != nil {
 		cmd = append([]string{"runuser", "-u", c.runAs.Username, "--"}, cmd...)
 	}
-	return cmd
+	return ShellLine(cmd)
+}
+
+// ShellLine joins argv into one sh command line, quoting each argument
+// that needs it.
+func ShellLine(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		out[i] = shellQuote(a)
+	}
+	return strings.Join(out, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '-' || r == '_' || r == '.' || r == '=' || r == ':' || r == ',' ||
+			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
+	}) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'''`) + "'"
 }
 
 // Running reports whether the postmaster of this cluster is running.

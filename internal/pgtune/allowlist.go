@@ -143,9 +143,11 @@ var (
 	realPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
 	memPattern  = regexp.MustCompile(`^[0-9]+(B|kB|MB|GB|TB)?$`)
 	timePattern = regexp.MustCompile(`^[0-9]+(us|ms|s|min|h|d)?$`)
-	// A library name: letters, digits and the characters of a path. No
-	// quotes, commas or spaces, so one SQL literal per item is enough.
-	libraryPattern = regexp.MustCompile(`^[A-Za-z0-9_$./-]+$`)
+	// A preload library this tool adds is a bare name: letters, digits,
+	// _ and -. No path (an absolute one would let a workflow input make
+	// the server load any file on its host), no dots, no separators; the
+	// server finds it in its pkglibdir.
+	libraryPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]*$`)
 )
 
 // maxNameBytes is the longest identifier PostgreSQL keeps (NAMEDATALEN - 1).
@@ -212,10 +214,19 @@ func ValidateValue(name, value string, version int) error {
 			return fmt.Errorf("%s: %q names no library", name, value)
 		}
 		for _, it := range items {
-			if !libraryPattern.MatchString(it) {
-				return fmt.Errorf("%s: %q is not a library name", name, it)
+			if err := validateLibrary(it); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
 			}
 		}
+	}
+	return nil
+}
+
+// validateLibrary checks that lib is a bare library name (see
+// libraryPattern).
+func validateLibrary(lib string) error {
+	if len(lib) > maxNameBytes || !libraryPattern.MatchString(lib) {
+		return fmt.Errorf("%q is not a bare library name: give the name of a library in the server's pkglibdir, such as pg_stat_statements, without a path, dots or separators", lib)
 	}
 	return nil
 }

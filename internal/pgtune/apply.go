@@ -25,6 +25,10 @@ var (
 	// ErrNotPermitted: the role may not ALTER SYSTEM or read
 	// pg_file_settings; nothing was changed.
 	ErrNotPermitted = errors.New("not permitted to change server settings")
+	// ErrRunNotFound: [Revert] found no change the run applied on this
+	// server: the run ID is unknown here, or every change it tried was
+	// refused. A run that was already reverted is not this error.
+	ErrRunNotFound = errors.New("no such tune run")
 )
 
 // DefaultSettleTimeout bounds the wait for a configuration reload to reach
@@ -61,6 +65,9 @@ func ReadState(ctx context.Context, db store.DBTX, names, libraries []string) (S
 		return st, fmt.Errorf("read server version: %w", store.Translate(err))
 	}
 	st.Version = st.VersionNum / 10000
+	if st.Identity, err = ReadIdentity(ctx, db); err != nil {
+		return st, err
+	}
 
 	rows, err := db.Query(ctx, `
 SELECT name, setting, coalesce(unit, ''), context, source, pending_restart, current_setting(name), vartype,
@@ -182,14 +189,29 @@ func readPrivileges(ctx context.Context, db store.DBTX, names []string, st *Serv
 	return nil
 }
 
-// checkLibraries looks for each library's file in the server's pkglibdir
-// (pg_config and pg_stat_file need a superuser or granted roles; without
-// them the status is unknown and the library is not preloaded).
+// librarySuffixes are the file name endings of a loadable library
+// (PostgreSQL's DLSUFFIX): .so on Linux and the BSDs (and macOS before
+// PostgreSQL 16), .dylib on macOS from 16, .dll on Windows.
+var librarySuffixes = []string{".so", ".dylib", ".dll"}
+
+// checkLibraries decides, for each library, whether the server can preload
+// it: it must be a bare name (see validateLibrary) whose file is in the
+// server's pkglibdir, and LOAD must load it in this session. A library
+// whose own code refuses a LOAD outside shared_preload_libraries (pg_cron,
+// pgaudit: SQLSTATE 55000 or a message naming shared_preload_libraries)
+// did load. pg_config, pg_stat_file and LOAD of a library outside
+// $libdir/plugins need a superuser (or granted roles); without them the
+// status is unknown and the library is not preloaded.
 func checkLibraries(ctx context.Context, db store.DBTX, libraries []string, st *ServerState) error {
 	if len(libraries) == 0 {
 		return nil
 	}
-	st.Libraries = map[string]LibraryStatus{}
+	if st.Libraries == nil {
+		st.Libraries = map[string]LibraryStatus{}
+	}
+	if st.LibraryErrors == nil {
+		st.LibraryErrors = map[string]string{}
+	}
 	for _, l := range libraries {
 		st.Libraries[l] = LibraryUnknown
 	}
@@ -202,27 +224,57 @@ func checkLibraries(ctx context.Context, db store.DBTX, libraries []string, st *
 		return fmt.Errorf("read pkglibdir: %w", terr)
 	}
 	for _, lib := range libraries {
-		p := lib
-		switch {
-		case strings.HasPrefix(lib, "$libdir/"):
-			p = path.Join(libdir, strings.TrimPrefix(lib, "$libdir/"))
-		case !strings.Contains(lib, "/"):
-			p = path.Join(libdir, lib)
+		if err := validateLibrary(lib); err != nil {
+			st.Libraries[lib], st.LibraryErrors[lib] = LibraryUnloadable, err.Error()
+			continue
 		}
 		var found bool
-		err := db.QueryRow(ctx, `SELECT (pg_stat_file($1, true)).size IS NOT NULL OR (pg_stat_file($1 || '.so', true)).size IS NOT NULL`, p).Scan(&found)
+		err := db.QueryRow(ctx, `
+SELECT EXISTS (SELECT 1 FROM unnest($2::text[]) AS sfx WHERE NOT coalesce((pg_stat_file($1 || sfx, true)).isdir, true))`,
+			path.Join(libdir, lib), librarySuffixes).Scan(&found)
 		if err != nil {
 			if errors.Is(store.Translate(err), store.ErrPermission) {
 				return nil
 			}
 			return fmt.Errorf("look for library %s: %w", lib, store.Translate(err))
 		}
-		st.Libraries[lib] = LibraryMissing
-		if found {
-			st.Libraries[lib] = LibraryPresent
+		if !found {
+			st.Libraries[lib] = LibraryMissing
+			continue
+		}
+		status, msg, err := loadLibrary(ctx, db, lib)
+		if err != nil {
+			return err
+		}
+		st.Libraries[lib] = status
+		if msg != "" {
+			st.LibraryErrors[lib] = msg
 		}
 	}
 	return nil
+}
+
+// loadLibrary runs LOAD for a bare library name in this session and says
+// what it showed: present, unloadable (with the server's message), or
+// unknown when the role may not LOAD it. Other errors (the connection)
+// are returned.
+func loadLibrary(ctx context.Context, db store.DBTX, lib string) (LibraryStatus, string, error) {
+	_, err := db.Exec(ctx, "LOAD "+QuoteLiteral(lib))
+	if err == nil {
+		return LibraryPresent, "", nil
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return LibraryUnknown, "", fmt.Errorf("LOAD %s: %w", lib, store.Translate(err))
+	}
+	switch {
+	case pgErr.Code == "42501":
+		return LibraryUnknown, "", nil
+	case pgErr.Code == "55000", strings.Contains(pgErr.Message+" "+pgErr.Hint, "shared_preload_libraries"):
+		// Its initializer ran and asks to be preloaded: it loads.
+		return LibraryPresent, "", nil
+	}
+	return LibraryUnloadable, pgErr.Message, nil
 }
 
 // PlanFor reads the server's state for a recommendation's settings and
@@ -305,9 +357,12 @@ func (o ApplyOptions) logger() *slog.Logger {
 	return o.Logger
 }
 
-// Apply runs the plan's changes: for each setting it records the old
-// value in ops.tuning_changes, then runs ALTER SYSTEM on its own (never in
-// a transaction). Then it reloads the configuration and reports what is
+// Apply runs the plan's changes. Before the first one it keeps
+// postgresql.auto.conf, as the server reads it, with the run in
+// ops.tuning_snapshots (see [ReadAutoConf], [RestoreAutoConf]); then for
+// each setting it records the old value in ops.tuning_changes and runs
+// ALTER SYSTEM on its own (never in a transaction). Then it reloads the
+// configuration, keeps the file as the run left it, and reports what is
 // live and what waits for a restart. With nothing to change it changes
 // nothing and says so.
 //
@@ -360,14 +415,16 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 		return rep, fmt.Errorf("%w: pg_file_settings is not readable, so old values cannot be recorded (connect as a superuser)", ErrNotPermitted)
 	}
 	// The plan comes from PlanFor, but Apply is the last line before
-	// ALTER SYSTEM: only allow-listed names and valid values get there.
-	for _, it := range todo {
-		if err := ValidateValue(it.Name, it.Value, 0); err != nil {
-			return rep, &SettingError{Name: it.Name, Value: it.Value, Field: it.Field, Problem: err.Error()}
-		}
+	// ALTER SYSTEM: only allow-listed names, valid values and preload
+	// libraries that load get there.
+	if err := checkItems(ctx, db, todo, &st); err != nil {
+		return rep, err
 	}
 	if err := checkValues(todo, st); err != nil {
 		return rep, fmt.Errorf("the server would refuse the plan, so nothing is applied: %w", err)
+	}
+	if err := keepAutoConf(ctx, db, opts); err != nil {
+		return rep, err
 	}
 
 	var applied []Item
@@ -440,9 +497,76 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 	slices.Sort(rep.PendingRestart)
 	rep.NotLive = vr.Mismatches
 	rep.PostmasterStartTime = st.PostmasterStartTime
+	if after, _, err := ReadAutoConf(ctx, db); err != nil {
+		log.WarnContext(ctx, "tune: could not read postgresql.auto.conf after the apply", slog.String("error", err.Error()))
+	} else if err := store.SetTuningSnapshotAfter(ctx, db, opts.RunID, after); err != nil {
+		log.WarnContext(ctx, "tune: could not keep postgresql.auto.conf after the apply", slog.String("error", err.Error()))
+	}
 	rep.Message = fmt.Sprintf("changed %d settings: %d live, %d wait for a restart",
 		len(rep.Changes), len(vr.Live), len(vr.PendingRestart))
 	return rep, nil
+}
+
+// keepAutoConf stores postgresql.auto.conf, as the server reads it now,
+// with the run (ops.tuning_snapshots) before its first ALTER SYSTEM, with
+// the server's data directory: should a restart not bring the server back,
+// the worker can write it back. A retried apply keeps the first snapshot.
+func keepAutoConf(ctx context.Context, db store.DBTX, opts ApplyOptions) error {
+	dir, err := DataDirectory(ctx, db)
+	if err != nil {
+		return fmt.Errorf("keep %s before changing it: %w", AutoConfName, err)
+	}
+	content, source, err := ReadAutoConf(ctx, db)
+	if err != nil {
+		return fmt.Errorf("keep %s before changing it: %w", AutoConfName, err)
+	}
+	_, err = store.RecordTuningSnapshot(ctx, db, store.TuningSnapshot{
+		RunID: opts.RunID, WorkflowID: opts.WorkflowID, DataDirectory: dir, Source: source, Before: content,
+	})
+	if err != nil {
+		return fmt.Errorf("keep %s before changing it: %w", AutoConfName, err)
+	}
+	return nil
+}
+
+// checkItems validates the values Apply is about to set. A list setting's
+// libraries that the server's configuration already names stay as they
+// are; each one it adds must be a bare name that loads now (see
+// checkLibraries), or the server would not start with it.
+func checkItems(ctx context.Context, db store.DBTX, items []Item, st *ServerState) error {
+	for _, it := range items {
+		if allowList[it.Name].kind != kindList {
+			if err := ValidateValue(it.Name, it.Value, 0); err != nil {
+				return &SettingError{Name: it.Name, Value: it.Value, Field: it.Field, Problem: err.Error()}
+			}
+			continue
+		}
+		have, _ := st.Settings[it.Name].target()
+		var added []string
+		for _, lib := range splitList(it.Value) {
+			if !slices.Contains(splitList(have), lib) {
+				added = append(added, lib)
+			}
+		}
+		if err := checkLibraries(ctx, db, added, st); err != nil {
+			return err
+		}
+		for _, lib := range added {
+			var problem string
+			switch st.Libraries[lib] {
+			case LibraryPresent:
+				continue
+			case LibraryMissing:
+				problem = fmt.Sprintf("%s is not in the server's pkglibdir (install its package first)", lib)
+			case LibraryUnloadable:
+				problem = fmt.Sprintf("the server cannot load %s (%s)", lib, st.LibraryErrors[lib])
+			default:
+				problem = fmt.Sprintf("could not check that the server can load %s (needs a superuser)", lib)
+			}
+			return &SettingError{Name: it.Name, Value: it.Value, Field: it.Field, Problem: problem + ", and the server would not start with it"}
+		}
+	}
+	return nil
 }
 
 // undo reverts what the run changed after a failure (the server refused a
@@ -451,6 +575,10 @@ func Apply(ctx context.Context, db store.DBTX, p Plan, opts ApplyOptions) (Apply
 // errors are returned; the run's records still allow a later [Revert].
 func undo(ctx context.Context, db store.DBTX, opts ApplyOptions, cause error) error {
 	rr, err := Revert(ctx, db, opts.RunID, opts)
+	if errors.Is(err, ErrRunNotFound) {
+		// The failure came before the run recorded anything.
+		return fmt.Errorf("%w; stopped there, before run %s had changed anything", cause, opts.RunID)
+	}
 	if err != nil {
 		return errors.Join(cause, fmt.Errorf("revert run %s after the failure: %w", opts.RunID, err))
 	}
@@ -583,7 +711,8 @@ type RevertReport struct {
 // parameter before, else ALTER SYSTEM SET to the recorded value. Then it
 // reloads. Reverting twice is harmless: reverted rows are skipped, and so
 // are failed ones (the server refused their change, so there is nothing
-// to restore).
+// to restore). A run with no change but refused ones, or none at all,
+// never applied anything here: that is [ErrRunNotFound].
 func Revert(ctx context.Context, db store.DBTX, runID string, opts ApplyOptions) (RevertReport, error) {
 	log := opts.logger()
 	rep := RevertReport{RunID: runID, Reverted: []Change{}}
@@ -593,11 +722,14 @@ func Revert(ctx context.Context, db store.DBTX, runID string, opts ApplyOptions)
 	}
 	// A failed row's ALTER SYSTEM was refused: nothing to restore, and its
 	// status keeps the server's reason.
-	rows = slices.DeleteFunc(rows, func(r store.TuningChange) bool {
-		return r.Status == store.TuningReverted || r.Status == store.TuningFailed
-	})
+	rows = slices.DeleteFunc(rows, func(r store.TuningChange) bool { return r.Status == store.TuningFailed })
 	if len(rows) == 0 {
-		rep.Message = "nothing to revert for run " + runID
+		return rep, fmt.Errorf("run %s: %w: no change of that run is recorded in ops.tuning_changes on this server; give the run ID of a TuneWorkflow that applied settings here (starter tune --apply prints it)",
+			runID, ErrRunNotFound)
+	}
+	rows = slices.DeleteFunc(rows, func(r store.TuningChange) bool { return r.Status == store.TuningReverted })
+	if len(rows) == 0 {
+		rep.Message = fmt.Sprintf("nothing to revert: run %s was already reverted", runID)
 		return rep, nil
 	}
 	var allow *string
@@ -636,6 +768,18 @@ func Revert(ctx context.Context, db store.DBTX, runID string, opts ApplyOptions)
 	rep.PostmasterStartTime = st.PostmasterStartTime
 	rep.Message = fmt.Sprintf("reverted %d settings of run %s; %d settings wait for a restart", len(rep.Reverted), runID, len(st.PendingRestart))
 	return rep, nil
+}
+
+// ReadIdentity reads the server's system identifier (pg_control_system(),
+// readable by every role) and port.
+func ReadIdentity(ctx context.Context, db store.DBTX) (ServerIdentity, error) {
+	var id ServerIdentity
+	err := db.QueryRow(ctx, `SELECT system_identifier::text, current_setting('port')::int FROM pg_control_system()`).
+		Scan(&id.SystemIdentifier, &id.Port)
+	if err != nil {
+		return id, fmt.Errorf("read the server's system identifier: %w", store.Translate(err))
+	}
+	return id, nil
 }
 
 // PostmasterStartTime returns pg_postmaster_start_time(): a restart moves

@@ -171,6 +171,17 @@ func TestApplyRestartVerifyRevert(t *testing.T) {
 	require.Contains(t, string(auto), "shared_preload_libraries = 'pg_stat_statements'")
 	require.Contains(t, string(auto), "pg_stat_statements.max = '10000'")
 
+	// The run kept the file as it was before its first ALTER SYSTEM, and
+	// as it left it.
+	snap, err := store.GetTuningSnapshot(b.ctx, b.pool, "run-1")
+	require.NoError(t, err)
+	require.Equal(t, string(autoBefore), snap.Before)
+	require.Equal(t, store.SnapshotFromFile, snap.Source)
+	require.Equal(t, b.cluster.DataDir(), snap.DataDirectory)
+	require.NotNil(t, snap.After)
+	require.Equal(t, string(auto), *snap.After)
+	require.Equal(t, []string{"shared_buffers = '512MB'"}, pgtune.AutoConfLines(*snap.After, []string{"shared_buffers"}))
+
 	vr, err := pgtune.Verify(b.ctx, b.conn, p, false)
 	require.NoError(t, err)
 	require.Empty(t, vr.Mismatches)
@@ -186,6 +197,8 @@ func TestApplyRestartVerifyRevert(t *testing.T) {
 	rows, err := store.ListTuningChanges(b.ctx, b.pool, "run-2")
 	require.NoError(t, err)
 	require.Empty(t, rows)
+	_, err = store.GetTuningSnapshot(b.ctx, b.pool, "run-2")
+	require.ErrorIs(t, err, store.ErrNotFound, "a run that changes nothing keeps no snapshot")
 
 	b.restart(t)
 	vr, err = pgtune.Verify(b.ctx, b.conn, p, true)
@@ -338,6 +351,15 @@ func TestApplyRefusedValueLeavesNothingApplied(t *testing.T) {
 	rr, err := pgtune.Revert(b.ctx, b.conn, "run-refused", pgtune.ApplyOptions{})
 	require.NoError(t, err)
 	require.Empty(t, rr.Reverted, "nothing left to revert")
+	require.Equal(t, "nothing to revert: run run-refused was already reverted", rr.Message)
+
+	// A run that never applied anything here is not an already reverted
+	// one: run-bad recorded nothing, no-such-run never ran.
+	for _, id := range []string{"run-bad", "no-such-run"} {
+		_, err = pgtune.Revert(b.ctx, b.conn, id, pgtune.ApplyOptions{})
+		require.ErrorIs(t, err, pgtune.ErrRunNotFound)
+		require.ErrorContains(t, err, "run "+id+": no such tune run: no change of that run is recorded in ops.tuning_changes on this server")
+	}
 	b.restart(t)
 	require.Equal(t, before, b.settings(t, names))
 }
@@ -358,4 +380,89 @@ func TestPlanForCronDatabaseNeedsTheLibrary(t *testing.T) {
 	require.Contains(t, spl.Note, "left out pg_cron")
 	_, ok := p.Get("cron.database_name")
 	require.False(t, ok, "no pg_cron, no cron.database_name")
+}
+
+// TestPreloadLibrariesMustLoad: a library goes into shared_preload_libraries
+// only when its file is in the server's pkglibdir and LOAD loads it in a
+// session. auto_explain loads; sepgsql refuses a LOAD outside
+// shared_preload_libraries, which shows that it loaded; pgxs is a directory
+// in pkglibdir, not a library. Apply checks again: a plan edited after
+// PlanFor to add a library that does not load, or a path, changes nothing.
+func TestPreloadLibrariesMustLoad(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	autoConf := filepath.Join(b.cluster.DataDir(), "postgresql.auto.conf")
+	autoBefore, err := os.ReadFile(autoConf)
+	require.NoError(t, err)
+
+	st, err := pgtune.ReadState(b.ctx, b.conn, nil, []string{"auto_explain", "sepgsql", "pgxs", "no_such_library"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]pgtune.LibraryStatus{
+		"auto_explain": pgtune.LibraryPresent, "sepgsql": pgtune.LibraryPresent,
+		"pgxs": pgtune.LibraryMissing, "no_such_library": pgtune.LibraryMissing,
+	}, st.Libraries)
+
+	p := b.plan(t, pgtune.Request{Memory: "1GB", CPUs: 1, Overrides: []pgtune.Override{
+		{Name: "shared_preload_libraries", Value: "auto_explain, pgxs, no_such_library"},
+	}}, nil)
+	spl, ok := p.Get("shared_preload_libraries")
+	require.True(t, ok)
+	require.Equal(t, pgtune.ActionChange, spl.Action)
+	require.Equal(t, "pg_stat_statements, auto_explain", spl.Value)
+	require.Contains(t, spl.Note, "left out pgxs: its file is not in the server's pkglibdir")
+	require.Contains(t, spl.Note, "left out no_such_library")
+
+	for _, tt := range []struct{ value, wantErr string }{
+		{"pg_stat_statements, no_such_library", "shared_preload_libraries = pg_stat_statements, no_such_library: no_such_library is not in the server's pkglibdir (install its package first), and the server would not start with it"},
+		{"/etc/passwd", `"/etc/passwd" is not a bare library name`},
+	} {
+		bad := p
+		bad.Items = []pgtune.Item{spl}
+		bad.Items[0].Value = tt.value
+		_, err = pgtune.Apply(b.ctx, b.conn, bad, pgtune.ApplyOptions{WorkflowID: "wf", RunID: "run-libs"})
+		require.ErrorIs(t, err, pgtune.ErrInvalidInput)
+		require.ErrorContains(t, err, tt.wantErr)
+	}
+	rows, err := store.ListTuningChanges(b.ctx, b.pool, "run-libs")
+	require.NoError(t, err)
+	require.Empty(t, rows, "nothing recorded, nothing changed")
+	auto, err := os.ReadFile(autoConf)
+	require.NoError(t, err)
+	require.Equal(t, string(autoBefore), string(auto))
+}
+
+// TestReadAutoConfWithoutFileAccess: a role that may read the settings
+// files' view but not server files (granted pg_file_settings, not
+// pg_read_server_files) gets postgresql.auto.conf rebuilt from
+// pg_file_settings, the same text ALTER SYSTEM writes.
+func TestReadAutoConfWithoutFileAccess(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, stmt := range []string{
+		`ALTER SYSTEM SET work_mem = '64MB'`,
+		`ALTER SYSTEM SET log_line_prefix = 'it''s %m \ %p '`,
+		`CREATE ROLE settings_reader LOGIN IN ROLE pg_read_all_settings`,
+		`GRANT SELECT ON pg_file_settings TO settings_reader`,
+		`GRANT EXECUTE ON FUNCTION pg_show_all_file_settings() TO settings_reader`,
+	} {
+		_, err := b.conn.Exec(b.ctx, stmt)
+		require.NoError(t, err, stmt)
+	}
+	file, err := os.ReadFile(filepath.Join(b.cluster.DataDir(), pgtune.AutoConfName))
+	require.NoError(t, err)
+
+	content, source, err := pgtune.ReadAutoConf(b.ctx, b.conn)
+	require.NoError(t, err)
+	require.Equal(t, store.SnapshotFromFile, source)
+	require.Equal(t, string(file), content)
+
+	cfg := b.conn.Config().Copy()
+	cfg.User = "settings_reader"
+	reader, err := pgx.ConnectConfig(b.ctx, cfg)
+	require.NoError(t, err)
+	defer reader.Close(b.ctx)
+	content, source, err = pgtune.ReadAutoConf(b.ctx, reader)
+	require.NoError(t, err)
+	require.Equal(t, store.SnapshotFromFileSettings, source)
+	require.Equal(t, string(file), content)
 }

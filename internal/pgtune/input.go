@@ -129,6 +129,11 @@ type Request struct {
 	// CPUs of the database host. 0: probe them when the database is
 	// local, else leave the parallel settings out.
 	CPUs int `json:"cpus,omitempty"`
+	// Force lets memory and cpus exceed what the probe found when the
+	// database is local. Default false: such a request is refused, because
+	// settings sized for memory the host does not have can keep the server
+	// from starting (shared_buffers it cannot map).
+	Force bool `json:"force,omitempty"`
 	// MaxConnections to plan for. 0: PGTune's default for the workload.
 	MaxConnections int `json:"max_connections,omitempty"`
 	// PGVersion is the major version to tune for. 0: read it from the
@@ -292,8 +297,8 @@ func (in Input) Validate() error {
 		errs = append(errs, fieldErr("max_connections", "%d must not be negative", in.MaxConnections))
 	}
 	for i, lib := range in.PreloadLibraries {
-		if !libraryPattern.MatchString(lib) {
-			errs = append(errs, fieldErr(fmt.Sprintf("preload_libraries[%d]", i), "%q is not a library name", lib))
+		if err := validateLibrary(lib); err != nil {
+			errs = append(errs, fieldErr(fmt.Sprintf("preload_libraries[%d]", i), "%s", err))
 		}
 	}
 	return errors.Join(errs...)

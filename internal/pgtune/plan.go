@@ -47,14 +47,24 @@ type Hardware struct {
 	Source string `json:"source"`
 }
 
-// LibraryStatus says whether a preload library's file is on the server.
+// LibraryStatus says whether a preload library is on the server and loads.
 type LibraryStatus string
 
 // Library statuses.
 const (
+	// LibraryPresent: its file is in pkglibdir and LOAD loaded it (or its
+	// own code said it must be loaded through shared_preload_libraries).
 	LibraryPresent LibraryStatus = "present"
-	LibraryMissing LibraryStatus = "missing" // not in pkglibdir: preloading it would stop the server
-	LibraryUnknown LibraryStatus = "unknown" // could not be checked (privilege)
+	// LibraryMissing: no such file in pkglibdir; preloading it would stop
+	// the server.
+	LibraryMissing LibraryStatus = "missing"
+	// LibraryUnloadable: the file is there but LOAD failed (not a
+	// library, built for another server, a failing initializer);
+	// preloading it would stop the server. ServerState.LibraryErrors says
+	// why.
+	LibraryUnloadable LibraryStatus = "unloadable"
+	// LibraryUnknown: could not be checked (privilege).
+	LibraryUnknown LibraryStatus = "unknown"
 )
 
 // Current is what the server runs and has configured for one setting, as
@@ -140,10 +150,14 @@ type ServerState struct {
 	// readable (it needs a superuser or pg_read_all_settings).
 	FileSettingsReadable bool `json:"file_settings_readable"`
 	// Libraries says, for each library asked about, whether its file is in
-	// the server's pkglibdir.
+	// the server's pkglibdir and loads.
 	Libraries map[string]LibraryStatus `json:"libraries,omitempty"`
+	// LibraryErrors holds the server's error for each unloadable library.
+	LibraryErrors map[string]string `json:"library_errors,omitempty"`
 	// PostmasterStartTime is pg_postmaster_start_time().
 	PostmasterStartTime time.Time `json:"postmaster_start_time"`
+	// Identity is the server's system identifier and port.
+	Identity ServerIdentity `json:"identity"`
 }
 
 // Item is one setting of a plan: the recommendation, what the server has,
@@ -162,10 +176,28 @@ type Item struct {
 	Note string `json:"note,omitempty"`
 }
 
+// ServerIdentity tells one PostgreSQL server from another without its
+// credentials: the system identifier initdb gave the cluster
+// (pg_control_system()) and the port it listens on, which tells apart the
+// copies of one cluster running on one host.
+type ServerIdentity struct {
+	SystemIdentifier string `json:"system_identifier"`
+	Port             int    `json:"port"`
+}
+
+// String is "system identifier 7312..., port 5432".
+func (id ServerIdentity) String() string {
+	return fmt.Sprintf("system identifier %s, port %d", id.SystemIdentifier, id.Port)
+}
+
 // Plan is what the tuner would do, setting by setting.
 type Plan struct {
 	// Server names the database server.
 	Server string `json:"server,omitempty"`
+	// Identity is the server's identity (system identifier and port):
+	// changes to one server are applied one run at a time, under a lock
+	// named after it.
+	Identity ServerIdentity `json:"identity"`
 	// PGVersion is the major version tuned for; ServerVersion the
 	// server's own.
 	PGVersion     int `json:"pg_version"`
@@ -209,6 +241,7 @@ func (p Plan) Get(name string) (Item, bool) {
 func BuildPlan(rec Recommendation, st ServerState, hw Hardware) Plan {
 	p := Plan{
 		Server:              st.Server,
+		Identity:            st.Identity,
 		PGVersion:           rec.Input.PGVersion,
 		ServerVersion:       st.Version,
 		Hardware:            hw,
@@ -225,7 +258,7 @@ func BuildPlan(rec Recommendation, st ServerState, hw Hardware) Plan {
 	for _, s := range rec.Settings {
 		if allowList[s.Name].kind == kindList {
 			it := Item{Setting: s}
-			planList(&it, st.Settings[s.Name], st.Libraries)
+			planList(&it, st.Settings[s.Name], st)
 			for _, l := range splitList(it.Value) {
 				finalLibs[l] = true
 			}
@@ -270,7 +303,7 @@ func BuildPlan(rec Recommendation, st ServerState, hw Hardware) Plan {
 			same, err := closeEnough(s.Name, s.Value, cur)
 			switch {
 			case sp.kind == kindList:
-				planList(&it, cur, st.Libraries)
+				planList(&it, cur, st)
 			case err != nil:
 				it.Action, it.Note = ActionChange, fmt.Sprintf("current value unreadable (%v)", err)
 			case same:
@@ -330,9 +363,11 @@ func cronDatabase(rec Recommendation, finalLibs map[string]bool, database string
 
 // planList plans shared_preload_libraries: the libraries already listed
 // stay, in their order; wanted ones are appended when their file is on the
-// server. A library that is missing or cannot be checked is left out,
-// because the server refuses to start with a missing one.
-func planList(it *Item, cur Current, libs map[string]LibraryStatus) {
+// server and loads. A library that is missing, does not load or cannot be
+// checked is left out, because the server refuses to start with one that
+// does not load.
+func planList(it *Item, cur Current, st ServerState) {
+	libs := st.Libraries
 	value, _ := cur.target()
 	have := splitList(value)
 	merged := slices.Clone(have)
@@ -346,6 +381,8 @@ func planList(it *Item, cur Current, libs map[string]LibraryStatus) {
 			merged = append(merged, lib)
 		case LibraryMissing:
 			notes = append(notes, fmt.Sprintf("left out %s: its file is not in the server's pkglibdir (install its package first)", lib))
+		case LibraryUnloadable:
+			notes = append(notes, fmt.Sprintf("left out %s: the server cannot load it (%s)", lib, st.LibraryErrors[lib]))
 		default:
 			notes = append(notes, fmt.Sprintf("left out %s: could not check the server's pkglibdir for it (needs a superuser)", lib))
 		}

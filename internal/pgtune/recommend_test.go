@@ -453,7 +453,7 @@ func TestApplyOverrides(t *testing.T) {
 		{Override{Name: "work_mem", Value: "64MB'; DROP TABLE x; --"}, "is not a size"},
 		{Override{Name: "max_connections", Value: "-5"}, "must not be negative"},
 		{Override{Name: "huge_pages", Value: "maybe"}, "is not one of off, on, try"},
-		{Override{Name: "shared_preload_libraries", Value: `a'b`}, "is not a library name"},
+		{Override{Name: "shared_preload_libraries", Value: `a'b`}, "is not a bare library name"},
 		{Override{Name: "io_method", Value: "worker"}, "needs PostgreSQL 18 or later"},
 		{Override{Name: "cron.database_name", Value: "in\ngest"}, `cron.database_name: "in\ngest" is not a database name`},
 		{Override{Name: "cron.database_name", Value: strings.Repeat("x", 64)}, "is not a database name (1 to 63 bytes of text)"},
@@ -468,6 +468,8 @@ func TestRequestValidate(t *testing.T) {
 	t.Parallel()
 	require.NoError(t, Request{}.Validate(), "the zero request is valid")
 	require.NoError(t, Request{Memory: "512MB", CPUs: MaxCPUs}.Validate(), "the limits themselves are valid")
+	require.NoError(t, Request{Overrides: []Override{{Name: "shared_preload_libraries", Value: "auto_explain, uuid-ossp, pg_stat_statements"}}}.Validate(),
+		"bare library names, hyphens included")
 	tests := []struct {
 		name    string
 		req     Request
@@ -483,6 +485,14 @@ func TestRequestValidate(t *testing.T) {
 		{name: "absurd cpus", req: Request{CPUs: 100000}, wantErr: []string{"cpus: 100000 is more than 1024"}},
 		{name: "unknown override", req: Request{Overrides: []Override{{Name: "work_mem", Value: "1MB"}, {Name: "data_directory", Value: "/x"}}},
 			wantErr: []string{"overrides[1]: data_directory: not a setting this tool manages"}},
+		{name: "preload library as a path", req: Request{Overrides: []Override{{Name: "shared_preload_libraries", Value: "/etc/passwd"}}},
+			wantErr: []string{`overrides[0]: shared_preload_libraries: "/etc/passwd" is not a bare library name: give the name of a library in the server's pkglibdir`}},
+		{name: "preload library in $libdir", req: Request{Overrides: []Override{{Name: "shared_preload_libraries", Value: "pg_stat_statements, $libdir/auto_explain"}}},
+			wantErr: []string{`overrides[0]: shared_preload_libraries: "$libdir/auto_explain" is not a bare library name`}},
+		{name: "preload library with a dot", req: Request{Overrides: []Override{{Name: "shared_preload_libraries", Value: "auto_explain.so"}}},
+			wantErr: []string{`"auto_explain.so" is not a bare library name`}},
+		{name: "preload library going up", req: Request{Overrides: []Override{{Name: "shared_preload_libraries", Value: "../../../tmp/x"}}},
+			wantErr: []string{`"../../../tmp/x" is not a bare library name`}},
 		{name: "several at once", req: Request{Storage: "tape", PGVersion: 9},
 			wantErr: []string{`storage: "tape"`, "pg_version: 9 is not supported"}},
 	}

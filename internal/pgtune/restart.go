@@ -22,15 +22,17 @@ const maxCommandOutput = 4096
 // would last until the server stops.
 const commandWaitDelay = 2 * time.Second
 
-// RunCommand runs a restart command such as
-// ["pg_ctlcluster", "15", "main", "restart"] on this host: argv[0] with
-// the rest as arguments, no shell. It returns the tail of the combined
-// output; a failure's error includes it.
-func RunCommand(ctx context.Context, argv []string) (string, error) {
-	if len(argv) == 0 || argv[0] == "" {
+// RunCommand runs a restart command line such as
+// "pg_ctlcluster 15 main restart" on this host with `sh -c`, so it is read
+// the way a shell reads it: quoted arguments ('-p 5433 -k /run/x'),
+// variables and && work as written. It returns the tail of the combined
+// output; a failure's error includes it. When ctx ends first, the shell is
+// killed.
+func RunCommand(ctx context.Context, line string) (string, error) {
+	if strings.TrimSpace(line) == "" {
 		return "", errors.New("no restart command configured")
 	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := exec.CommandContext(ctx, "sh", "-c", line)
 	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.WaitDelay = commandWaitDelay
@@ -45,7 +47,7 @@ func RunCommand(ctx context.Context, argv []string) (string, error) {
 		text = "..." + text[len(text)-maxCommandOutput:]
 	}
 	if err != nil {
-		return text, fmt.Errorf("run %s: %w: %s", strings.Join(argv, " "), err, text)
+		return text, fmt.Errorf("run %s: %w: %s", line, err, text)
 	}
 	return text, nil
 }

@@ -208,7 +208,7 @@ FROM ops.ingest_runs`).Scan(&runs, &complete))
 func replayAs(t *testing.T, b *ingestBundle, id, runID, name string) {
 	t.Helper()
 	tb := &testBundle{ctx: b.ctx, client: b.client}
-	replayOnly(t, tb, id, runID)
+	checkReplay(t, tb, id, runID)
 	if *updateHistory {
 		writeHistory(t, tb, id, runID, name)
 	}

@@ -48,10 +48,10 @@ type Config struct {
 	// resource-based tuner (target 80 % memory, 90 % CPU of the effective,
 	// cgroup-aware limits), bounded by the sizing plan's activity slots.
 	ResourceTuner bool
-	// PGRestartCommand is the argv the tune stage's "command" restart policy
-	// runs, for example ["pg_ctlcluster", "15", "main", "restart"]. Empty
-	// disables that policy.
-	PGRestartCommand []string
+	// PGRestartCommand is the shell command line the tune stage's "command"
+	// restart policy runs with `sh -c`, for example
+	// "pg_ctlcluster 15 main restart". Empty disables that policy.
+	PGRestartCommand string
 	// PGHostMemory and PGHostCPUs describe the database host for the tune
 	// stage when the server is not on this host and the input gives no
 	// memory/cpus, e.g. "16GB" and 4. Empty: unknown.
