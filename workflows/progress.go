@@ -15,4 +15,7 @@ type RevertProgress struct {
 	// command policy, when a restored setting waits for a restart) or
 	// done. A failed run stays at the step that failed.
 	Step string `json:"step"`
+	// Lock is the workflow ID that holds the server while the revert
+	// changes it (see ServerLockID); empty before it is taken.
+	Lock string `json:"lock,omitempty"`
 }

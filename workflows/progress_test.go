@@ -64,6 +64,8 @@ func TestRevertTuningWorkflowProgress(t *testing.T) {
 			var s testsuite.WorkflowTestSuite
 			env := s.NewTestWorkflowEnvironment()
 			env.RegisterActivity(&activities.Tuning{})
+			env.RegisterWorkflow(workflows.TuneRevertWorkflow)
+			env.OnActivity(revertActs.ServerIdentity, mock.Anything).Return(revertServer, nil).Once()
 			env.OnActivity(revertActs.RevertTuning, mock.Anything, mock.Anything).After(time.Minute).Return(tt.report, nil).Once()
 			if tt.restart {
 				env.OnActivity(revertActs.RestartPostgres, mock.Anything, mock.Anything).After(time.Minute).
@@ -83,6 +85,7 @@ func TestRevertTuningWorkflowProgress(t *testing.T) {
 			require.NoError(t, env.GetWorkflowError())
 			end := query()
 			require.Equal(t, tt.in.RunID, end.RunID)
+			require.Equal(t, workflows.ServerLockID(revertServer), end.Lock, "the revert names the lock it ran under")
 			require.Equal(t, tt.wantSteps, append(steps, end.Step))
 			env.AssertExpectations(t)
 		})

@@ -95,9 +95,13 @@ func RevertTuningWorkflow(ctx workflow.Context, in RevertInput) (RevertResult, e
 	if err := in.Validate(); err != nil {
 		return RevertResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeInvalidInput, nil)
 	}
+	progress := RevertProgress{RunID: in.RunID, Step: RevertStepRevert}
+	if err := workflow.SetQueryHandler(ctx, config.QueryProgress, func() (RevertProgress, error) { return progress, nil }); err != nil {
+		return RevertResult{}, err
+	}
 	if workflow.GetVersion(ctx, serverLockChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		// Runs that began before the lock revert in this workflow.
-		return revertRun(ctx, in)
+		return revertRun(ctx, in, func(s string) { progress.Step = s })
 	}
 	var a *activities.Tuning
 	var id pgtune.ServerIdentity
@@ -113,22 +117,60 @@ func RevertTuningWorkflow(ctx workflow.Context, in RevertInput) (RevertResult, e
 		ParentClosePolicy:   enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		WaitForCancellation: true,
 	})
-	child := workflow.ExecuteChildWorkflow(cctx, TuneRevertWorkflow, TuneRevertInput{RevertInput: in, Identity: id})
+	child := workflow.ExecuteChildWorkflow(cctx, TuneRevertWorkflow, TuneRevertInput{RunID: in.RunID, RestartPolicy: in.RestartPolicy, RestartTimeout: in.RestartTimeout, Identity: id})
 	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		return RevertResult{}, lockRefused(ctx, lockID, id, "", err)
 	}
+	progress.Lock = lockID
+	// The child reports its steps; the latest by sequence wins, since
+	// signals sent one after another may arrive in another order.
+	reports := workflow.GetSignalChannel(ctx, config.SignalRevertProgress)
+	latest := 0
 	var res RevertResult
-	if err := child.Get(ctx, &res); err != nil {
-		return res, revertError("revert under "+lockID, err)
+	var childErr error
+	done := false
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(reports, func(c workflow.ReceiveChannel, _ bool) {
+		var r RevertProgressReport
+		c.Receive(ctx, &r)
+		if r.Seq > latest {
+			latest, progress.Step = r.Seq, r.Step
+		}
+	})
+	sel.AddFuture(child, func(f workflow.Future) {
+		childErr, done = f.Get(ctx, &res), true
+	})
+	for !done {
+		sel.Select(ctx)
 	}
+	if childErr != nil {
+		return res, revertError("revert under "+lockID, childErr)
+	}
+	progress.Step = RevertStepDone
 	return res, nil
 }
 
+// RevertProgressReport carries a step of TuneRevertWorkflow to the
+// RevertTuningWorkflow that started it; Seq orders the reports.
+type RevertProgressReport struct {
+	Seq  int    `json:"seq"`
+	Step string `json:"step"`
+}
+
 // TuneRevertInput is the input of [TuneRevertWorkflow]: the revert asked
-// for and the identity of the server it runs against.
+// for (RevertInput's fields, at the top level) and the identity of the
+// server it runs against. It does not embed RevertInput: that would
+// promote RevertInput's UnmarshalJSON, which decodes only RevertInput's
+// fields and would drop Identity.
 type TuneRevertInput struct {
-	RevertInput
-	Identity pgtune.ServerIdentity `json:"identity"`
+	RunID          string                `json:"run_id"`
+	RestartPolicy  string                `json:"restart_policy,omitempty"`
+	RestartTimeout string                `json:"restart_timeout,omitempty"`
+	Identity       pgtune.ServerIdentity `json:"identity"`
+}
+
+func (in TuneRevertInput) revert() RevertInput {
+	return RevertInput{RunID: in.RunID, RestartPolicy: in.RestartPolicy, RestartTimeout: in.RestartTimeout}
 }
 
 // TuneRevertWorkflow is the part of [RevertTuningWorkflow] that changes
@@ -140,13 +182,28 @@ func TuneRevertWorkflow(ctx workflow.Context, in TuneRevertInput) (RevertResult,
 	if err := checkLockID(ctx, in.Identity); err != nil {
 		return RevertResult{}, err
 	}
-	return revertRun(ctx, in.RevertInput)
+	progress := RevertProgress{RunID: in.RunID, Step: RevertStepRevert}
+	if err := workflow.SetQueryHandler(ctx, config.QueryProgress, func() (RevertProgress, error) { return progress, nil }); err != nil {
+		return RevertResult{}, err
+	}
+	seq := 0
+	parent := workflow.GetInfo(ctx).ParentWorkflowExecution
+	return revertRun(ctx, in.revert(), func(step string) {
+		progress.Step = step
+		// Runs recorded before their parents listened did not report.
+		if parent == nil || workflow.GetVersion(ctx, "revert-progress-report", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return
+		}
+		seq++
+		_ = workflow.SignalExternalWorkflow(ctx, parent.ID, parent.RunID, config.SignalRevertProgress,
+			RevertProgressReport{Seq: seq, Step: step}).Get(ctx, nil)
+	})
 }
 
 // revertRun reverts the run and restarts by the policy: the body of
 // TuneRevertWorkflow, and RevertTuningWorkflow's own for runs that began
 // before the lock. ctx must carry the default activity options.
-func revertRun(ctx workflow.Context, in RevertInput) (RevertResult, error) {
+func revertRun(ctx workflow.Context, in RevertInput, step func(string)) (RevertResult, error) {
 	var res RevertResult
 	timeout := in.restartTimeout()
 	restartCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -154,10 +211,7 @@ func revertRun(ctx workflow.Context, in RevertInput) (RevertResult, error) {
 		HeartbeatTimeout:    30 * time.Second,
 		RetryPolicy:         withAttempts(outageRetry(tuneNonRetryable), 2),
 	})
-	progress := RevertProgress{RunID: in.RunID, Step: RevertStepRevert}
-	if err := workflow.SetQueryHandler(ctx, config.QueryProgress, func() (RevertProgress, error) { return progress, nil }); err != nil {
-		return res, err
-	}
+	step(RevertStepRevert)
 	var a *activities.Tuning
 
 	if err := workflow.ExecuteActivity(ctx, a.RevertTuning, activities.RevertTuningInput{RunID: in.RunID}).Get(ctx, &res.Revert); err != nil {
@@ -168,15 +222,15 @@ func revertRun(ctx workflow.Context, in RevertInput) (RevertResult, error) {
 	res.Summary = rv.Message
 	waiting := revertedWaiting(rv)
 	if len(waiting) == 0 {
-		progress.Step = RevertStepDone
+		step(RevertStepDone)
 		return res, nil
 	}
 	if cmp.Or(in.RestartPolicy, RestartNever) != RestartCommand {
 		res.Summary += fmt.Sprintf("; %s go back only at a restart: restart PostgreSQL, or revert with restart_policy command", strings.Join(waiting, ", "))
-		progress.Step = RevertStepDone
+		step(RevertStepDone)
 		return res, nil
 	}
-	progress.Step = RevertStepRestart
+	step(RevertStepRestart)
 	var rr activities.RestartResult
 	if err := workflow.ExecuteActivity(restartCtx, a.RestartPostgres, activities.RestartInput{
 		Before: rv.PostmasterStartTime, Wait: timeout,
@@ -185,7 +239,7 @@ func revertRun(ctx workflow.Context, in RevertInput) (RevertResult, error) {
 	}
 	res.Restart, res.PendingRestart = &rr, nil
 	res.Summary += "; restarted, so the old values are live"
-	progress.Step = RevertStepDone
+	step(RevertStepDone)
 	return res, nil
 }
 

@@ -46,6 +46,9 @@ const (
 	// SignalTuneProgress carries TuneApplyWorkflow's progress to the
 	// TuneWorkflow that started it, which answers the progress query.
 	SignalTuneProgress = "tune-progress"
+	// SignalRevertProgress carries TuneRevertWorkflow's steps to the
+	// RevertTuningWorkflow that started it.
+	SignalRevertProgress = "revert-progress"
 )
 
 // DefaultWebUI is where the Temporal dev server serves its Web UI.

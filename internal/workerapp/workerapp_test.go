@@ -26,6 +26,8 @@ import (
 
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
+	"github.com/opendiscourse/congressflow/internal/congress"
+	"github.com/opendiscourse/congressflow/internal/congresstest"
 	"github.com/opendiscourse/congressflow/internal/devserver"
 	"github.com/opendiscourse/congressflow/internal/pgext"
 	"github.com/opendiscourse/congressflow/internal/pgtest"
@@ -74,6 +76,13 @@ func setupWith(t *testing.T, cfg workerapp.Config) *testBundle {
 func (b *testBundle) runWorker(t *testing.T, cfg workerapp.Config) {
 	t.Helper()
 	cfg.TaskQueue, cfg.TemporalClient, cfg.StopTimeout = b.queue, b.client, 5*time.Second
+	if cfg.Congress.BaseURL == "" {
+		// The pipeline's ingest stage reads a small fake of the API.
+		fake := congresstest.NewServer(congresstest.Options{ItemsPerEndpoint: 30})
+		t.Cleanup(fake.Close)
+		cfg.Congress = congress.Config{BaseURL: fake.URL(), APIKey: "PIPELINE-TEST-KEY"}
+		cfg.APIRequestsPerHour = 10_000_000
+	}
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	runCtx, stop := context.WithCancel(b.ctx)
 	done := make(chan error, 1)
@@ -97,7 +106,13 @@ func TestPipelineAnalyzeStoresTheReturnedProfile(t *testing.T) {
 	require.NoError(t, err)
 	var res workflows.PipelineResult
 	require.NoError(t, run.Get(b.ctx, &res))
-	require.Equal(t, []string{workflows.StageAnalyze, workflows.StageTune, workflows.StageExtensions}, res.Stages)
+	require.Equal(t, []string{workflows.StageAnalyze, workflows.StageTune, workflows.StageExtensions, workflows.StageIngest}, res.Stages)
+	require.NotNil(t, res.Ingest)
+	require.Empty(t, res.Ingest.Failed)
+	require.Len(t, res.Ingest.Rows, len(workflows.DefaultEndpoints))
+	for _, r := range res.Ingest.Rows {
+		require.Positive(t, r.Rows, "%s has rows", r.Table)
+	}
 	require.NotNil(t, res.Analysis)
 	require.Positive(t, res.Analysis.Profile.Effective.CPUs)
 
