@@ -141,7 +141,10 @@ type WalkState struct {
 	// ops.ingest_seen.
 	WalkID string `json:"walk_id"`
 	// Mode is full or incremental.
-	Mode  string       `json:"mode"`
+	Mode string `json:"mode"`
+	// Restricted is true when the input restricted the walk to some
+	// congresses: it then says nothing of the others' watermarks.
+	Restricted bool `json:"restricted,omitempty"`
 	Walk  *ingest.Walk `json:"walk"`
 	Stats IngestStats  `json:"stats"`
 	// Failure tracks consecutive failures across attempts.
@@ -195,7 +198,14 @@ type PlanWalkInput struct {
 	Congresses []int  `json:"congresses,omitempty"`
 	PageSize   int    `json:"page_size,omitempty"`
 	Mode       string `json:"mode,omitempty"`
+	// Overlap is how far before the watermark an incremental walk starts,
+	// for updates that arrive late. Default DefaultOverlap.
+	Overlap time.Duration `json:"overlap,omitempty"`
 }
+
+// DefaultOverlap is how far before its watermark an incremental walk
+// starts.
+const DefaultOverlap = time.Hour
 
 // Ingest modes.
 const (
@@ -205,6 +215,13 @@ const (
 
 // PlanWalk freezes the window of a new walk (its end is now, truncated to
 // the second), plans it and records it in ops.ingest_runs.
+//
+// In incremental mode it walks what can have changed since the endpoint's
+// watermark: a window from the watermark (less the overlap) where the API
+// honours windows; otherwise the lists of the congresses that can have
+// changed (law: the congresses whose bills changed, and the current one;
+// other per-congress lists: the current congress); an endpoint without
+// either is walked whole. Without a watermark the walk is full.
 func (a *Ingest) PlanWalk(ctx context.Context, in PlanWalkInput) (WalkState, error) {
 	a.init()
 	ep, ok := congress.EndpointByName(in.Endpoint)
@@ -212,15 +229,93 @@ func (a *Ingest) PlanWalk(ctx context.Context, in PlanWalkInput) (WalkState, err
 		return WalkState{}, invalidInput(fmt.Errorf("endpoint %q is not in the registry", in.Endpoint))
 	}
 	now := a.Now().UTC().Truncate(time.Second)
-	w, err := ingest.New(ep, ingest.Options{To: now, Limit: in.PageSize, Congresses: in.Congresses})
+	opts := ingest.Options{To: now, Limit: in.PageSize, Congresses: in.Congresses}
+	mode := cmp.Or(in.Mode, ModeFull)
+	if mode == ModeIncremental {
+		var err error
+		if mode, err = a.incremental(ctx, ep, in, now, &opts); err != nil {
+			return WalkState{}, classifyDB(err)
+		}
+	}
+	w, err := ingest.New(ep, opts)
 	if err != nil {
 		return WalkState{}, invalidInput(err)
 	}
-	st := WalkState{WalkID: in.WalkID, Mode: cmp.Or(in.Mode, ModeFull), Walk: w}
+	st := WalkState{WalkID: in.WalkID, Mode: mode, Walk: w, Restricted: len(in.Congresses) > 0}
 	if err := a.saveRun(ctx, in.WorkflowID, in.RunID, ep, st, store.RunRunning, ""); err != nil {
 		return WalkState{}, classifyDB(err)
 	}
 	return st, nil
+}
+
+// incremental narrows opts to what can have changed since the endpoint's
+// watermark, and returns the mode the walk runs in: incremental, or full
+// when there is no watermark to start from.
+func (a *Ingest) incremental(ctx context.Context, ep congress.Endpoint, in PlanWalkInput, now time.Time, opts *ingest.Options) (string, error) {
+	marks, err := store.Watermarks(ctx, a.Pool, ep.Name)
+	if err != nil {
+		return "", err
+	}
+	overlap := cmp.Or(in.Overlap, DefaultOverlap)
+	if len(in.Congresses) > 0 {
+		// The walk is per congress: it starts from the oldest of their
+		// watermarks (each list's own, or the one across congresses).
+		var from time.Time
+		for _, c := range in.Congresses {
+			m, ok := marks[c]
+			if !ok {
+				m, ok = marks[0]
+			}
+			if !ok {
+				return ModeFull, nil
+			}
+			if from.IsZero() || m.Before(from) {
+				from = m
+			}
+		}
+		if ep.CongressWindow {
+			opts.From = from.Add(-overlap)
+		}
+		return ModeIncremental, nil
+	}
+	mark, ok := marks[0]
+	if !ok {
+		return ModeFull, nil
+	}
+	switch {
+	case ep.Window:
+		opts.From = mark.Add(-overlap)
+	case ep.CongressPath != "":
+		current, err := store.CurrentCongress(ctx, a.Pool)
+		if err != nil {
+			return "", err
+		}
+		if current == 0 {
+			current = congressAt(now)
+		}
+		cs := []int{current}
+		if ep.Name == "law" {
+			// A bill that becomes law changes: the congresses of the bills
+			// changed since the watermark are where new laws can be.
+			changed, err := store.ChangedCongresses(ctx, a.Pool, mark.Add(-overlap))
+			if err != nil {
+				return "", err
+			}
+			cs = append(cs, changed...)
+		}
+		opts.Congresses = cs
+	}
+	return ModeIncremental, nil
+}
+
+// congressAt is the number of the congress sitting at t: a new one begins
+// on January 3 of every odd year (the 1st in 1789).
+func congressAt(t time.Time) int {
+	y := t.Year()
+	if y%2 == 1 && t.Before(time.Date(y, 1, 3, 12, 0, 0, 0, time.UTC)) {
+		y--
+	}
+	return (y-1789)/2 + 1
 }
 
 // FetchPagesInput is the walk to continue and how far.
@@ -298,6 +393,14 @@ func (a *Ingest) FetchPages(ctx context.Context, in FetchPagesInput) (FetchPages
 		if err := store.ForgetSeen(ctx, a.Pool, st.WalkID); err != nil {
 			return res, classifyDB(err)
 		}
+		if res.Pages == 0 {
+			// Done without a page in this attempt (a retry after the last
+			// commit): the watermark moved with that commit; moving it
+			// again is harmless.
+			if err := a.advance(ctx, a.Pool, ep, st); err != nil {
+				return res, classifyDB(err)
+			}
+		}
 	}
 	if err := a.saveRun(ctx, in.WorkflowID, in.RunID, ep, st, status, ""); err != nil {
 		return res, classifyDB(err)
@@ -354,12 +457,46 @@ func (a *Ingest) commit(ctx context.Context, st WalkState, ep congress.Endpoint,
 		if err != nil {
 			return err
 		}
-		return store.SaveCursor(ctx, tx, st.WalkID, ep.Name, next.seq(), cursor)
+		if err := store.SaveCursor(ctx, tx, st.WalkID, ep.Name, next.seq(), cursor); err != nil {
+			return err
+		}
+		if probe := next.Walk.Clone(); probe.Done() || !hasNext(probe, ep) {
+			// The walk's last page: its window is complete, and the
+			// watermark moves with this page, never before.
+			return a.advance(ctx, tx, ep, next)
+		}
+		return nil
 	})
 	if err != nil {
 		return st, err
 	}
 	return next, nil
+}
+
+// hasNext reports whether the walk has another request, carrying out what
+// needs none (call it on a clone).
+func hasNext(w *ingest.Walk, ep congress.Endpoint) bool {
+	_, more := w.Next(ep)
+	return more
+}
+
+// advance moves the endpoint's watermarks to the end of the walk's window:
+// the one across congresses (0), unless the input restricted the walk to
+// some congresses, and each congress whose list the walk went through.
+func (a *Ingest) advance(ctx context.Context, db store.DBTX, ep congress.Endpoint, st WalkState) error {
+	var cs []int
+	if !st.Restricted {
+		cs = append(cs, 0)
+	}
+	for _, l := range st.Walk.Lists {
+		if l.Congress > 0 {
+			cs = append(cs, l.Congress)
+		}
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	return store.AdvanceWatermarks(ctx, db, ep.Name, cs, st.Walk.To, st.WalkID)
 }
 
 func keysOf(items []congress.Item) []string {

@@ -43,6 +43,7 @@ func commands() []command {
 		runCommand(),
 		tuneCommand(),
 		extensionsCommand(),
+		scheduleCommand(),
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/congress"
@@ -62,7 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			{"pool-min-conns", "WORKER_POOL_MIN_CONNS", "pgx pool minimum connections", &cfg.Sizing.PoolMinConns},
 			{"pool-max-conns", "WORKER_POOL_MAX_CONNS", "pgx pool maximum connections", &cfg.Sizing.PoolMaxConns},
 			{"http-conns", "WORKER_HTTP_CONNS_PER_HOST", "HTTP connections per API host", &cfg.Sizing.HTTPConnsPerHost},
-			{"api-requests-per-hour", "CONGRESS_API_REQUESTS_PER_HOUR", "Congress.gov request budget per key (default 5000)", &cfg.APIRequestsPerHour},
+			{"api-requests-per-hour", "CONGRESS_API_REQUESTS_PER_HOUR", "Congress.gov requests per window for the key, shared by every worker on the database (default: what the API announces, 5000 until it does)", &cfg.APIRequestsPerHour},
 			{"pg-host-cpus", "PG_HOST_CPUS", "database host CPUs, for tuning a server on another host", &cfg.PGHostCPUs},
 		}
 	)
@@ -70,6 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	// No default shown for the URL: usage text would print its password.
 	fs.StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL (env DATABASE_URL; empty: the libpq PG* variables)")
 	fs.StringVar(&cfg.PGHostMemory, "pg-host-memory", getenv("PG_HOST_MEMORY"), "database host memory such as 16GB, for tuning a server on another host (env PG_HOST_MEMORY)")
+	fs.DurationVar(&cfg.APIRateWindow, "api-rate-window", time.Hour, "rolling window of the API's limit (env CONGRESS_API_RATE_WINDOW)")
 	fs.BoolVar(&cfg.ResourceTuner, "resource-tuner", env("WORKER_RESOURCE_TUNER", "") == "true", "size activity slots by memory/CPU use, bounded by the plan (env WORKER_RESOURCE_TUNER=true)")
 	for _, o := range intOverrides {
 		fs.Func(o.flag, fmt.Sprintf("override: %s (env %s)", o.usage, o.env), intSetter(o.flag, o.dst))
@@ -86,6 +88,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 				return err
 			}
 		}
+	}
+	if v := getenv("CONGRESS_API_RATE_WINDOW"); v != "" && !set["api-rate-window"] {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("CONGRESS_API_RATE_WINDOW=%q: want a duration such as 1h", v)
+		}
+		cfg.APIRateWindow = d
 	}
 	if !set["database-url"] {
 		cfg.DatabaseURL = getenv(config.EnvDatabase)

@@ -57,6 +57,10 @@ type IngestInput struct {
 	// Mode is full (walk everything) or incremental (what changed since
 	// the last walk). Default full.
 	Mode string `json:"mode,omitempty"`
+	// Overlap is how far before its watermark an incremental walk starts,
+	// for updates that arrive late: a Go duration such as "1h". Default
+	// 1h.
+	Overlap string `json:"overlap,omitempty"`
 	// problems is what decoding found wrong (see input.go).
 	problems strictjson.Problems
 }
@@ -162,7 +166,27 @@ func (in IngestInput) Validate() error {
 	if m := in.Mode; m != "" && m != activities.ModeFull && m != activities.ModeIncremental {
 		errs = append(errs, fmt.Errorf("mode: %q is not a mode; use %q or %q", m, activities.ModeFull, activities.ModeIncremental))
 	}
+	if in.Overlap != "" {
+		if d, err := time.ParseDuration(in.Overlap); err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("overlap: %q is not a duration such as 1h or 30m", in.Overlap))
+		}
+	}
 	return joinInputErrors(errs...)
+}
+
+func (in IngestInput) overlap() time.Duration {
+	d, _ := time.ParseDuration(in.Overlap)
+	return d
+}
+
+// dependsOn names the endpoint whose walk must end before name's begins in
+// this run's mode, or "": an incremental law walk looks up the congresses
+// whose bills the bill walk found changed.
+func dependsOn(name, mode string) string {
+	if name == "law" && mode == activities.ModeIncremental {
+		return "bill"
+	}
+	return ""
 }
 
 // IngestEndpointInput is the input of [IngestEndpointWorkflow]. IngestWorkflow
@@ -173,6 +197,8 @@ type IngestEndpointInput struct {
 	PageSize         int    `json:"page_size,omitempty"`
 	PagesPerActivity int    `json:"pages_per_activity,omitempty"`
 	Mode             string `json:"mode,omitempty"`
+	// Overlap is how far before its watermark an incremental walk starts.
+	Overlap time.Duration `json:"overlap,omitempty"`
 	// State is the walk carried over by continue-as-new.
 	State *activities.WalkState `json:"state,omitempty"`
 	// StartedAt is when the walk began, carried over by continue-as-new.
@@ -343,7 +369,7 @@ func IngestEndpointWorkflow(ctx workflow.Context, in IngestEndpointInput) (Endpo
 		var st activities.WalkState
 		if err := workflow.ExecuteActivity(pctx, a.PlanWalk, activities.PlanWalkInput{
 			WalkID: info.WorkflowExecution.RunID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
-			Endpoint: in.Endpoint, Congresses: in.Congresses, PageSize: in.PageSize, Mode: in.Mode,
+			Endpoint: in.Endpoint, Congresses: in.Congresses, PageSize: in.PageSize, Mode: in.Mode, Overlap: in.Overlap,
 		}).Get(ctx, &st); err != nil {
 			return fail(fmt.Errorf("plan %s: %w", in.Endpoint, err))
 		}
@@ -490,6 +516,7 @@ func IngestWorkflow(ctx workflow.Context, in IngestInput) (IngestResult, error) 
 		}
 		child := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(cctx, opts), IngestEndpointWorkflow, IngestEndpointInput{
 			Endpoint: n, Congresses: in.Congress, PageSize: in.PageSize, PagesPerActivity: in.PagesPerActivity, Mode: in.mode(),
+			Overlap: in.overlap(),
 		})
 		prog[i].Status = StatusRunning
 		prog[i].Summary = prog[i].line()
@@ -511,10 +538,25 @@ func IngestWorkflow(ctx workflow.Context, in IngestInput) (IngestResult, error) 
 			show()
 		})
 	}
+	started := make([]bool, len(names))
+	// ready reports whether endpoint i may start: what it depends on in
+	// this run has ended.
+	ready := func(i int) bool {
+		dep := dependsOn(names[i], in.mode())
+		for j, n := range names {
+			if n == dep && prog[j].Status != StatusDone && prog[j].Status != StatusFailed {
+				return false
+			}
+		}
+		return true
+	}
 	for next < len(names) || running > 0 {
-		for fatal == nil && running < in.maxParallel() && next < len(names) {
-			start(next)
-			next++
+		for i := 0; fatal == nil && running < in.maxParallel() && i < len(names); i++ {
+			if !started[i] && ready(i) {
+				started[i] = true
+				start(i)
+				next++
+			}
 		}
 		show()
 		if running == 0 {

@@ -109,7 +109,12 @@ func (c *Client) Page(ctx context.Context, ep Endpoint, p Params, offset int) (P
 		c.limiter.Observe(rl)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fail(c.statusError(resp, body))
+		ae := c.statusError(resp, body)
+		if p, ok := c.limiter.(Pauser); ok && ae.Kind == ErrRateLimited && ae.RetryAfter > 0 {
+			// Hold back every request on this key, not only this one.
+			p.Pause(ae.RetryAfter)
+		}
+		return fail(ae)
 	}
 
 	page, err := DecodePage(ep, body, offset, limit)

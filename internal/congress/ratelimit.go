@@ -25,9 +25,6 @@ const (
 	// activity ends and Temporal retries later instead of blocking (and
 	// missing heartbeats).
 	DefaultMaxWait = 30 * time.Second
-	// reserveShare is the share of the budget kept in reserve: below it,
-	// the pace falls in proportion to what the API says remains.
-	reserveShare = 10
 )
 
 // RateLimit holds the X-Ratelimit-* headers of one response.
@@ -66,6 +63,13 @@ type Limiter interface {
 	Observe(rl RateLimit)
 }
 
+// Pauser is a [Limiter] that can hold every request back for a while: the
+// client calls Pause with the server's Retry-After after a 429, so that
+// no request goes out until then.
+type Pauser interface {
+	Pause(d time.Duration)
+}
+
 // TokenBucketConfig configures a [TokenBucket].
 type TokenBucketConfig struct {
 	// Limit is the number of requests allowed per Window. Default
@@ -91,17 +95,17 @@ func (c TokenBucketConfig) WithDefaults() TokenBucketConfig {
 	return c
 }
 
-// TokenBucket is an in-process [Limiter] built on golang.org/x/time/rate.
-// It paces at Limit per Window and tightens from the response headers: to
-// X-Ratelimit-Limit when that is lower, and in proportion to
-// X-Ratelimit-Remaining when less than a tenth of the budget remains (an
-// API key shared with another client, or a smaller key limit). It loosens
-// again, never beyond Limit, as Remaining recovers.
+// TokenBucket is an in-process [Limiter] built on golang.org/x/time/rate,
+// for tests and runs without a database (workers share one budget per key
+// through internal/budget). It paces at Limit per Window, tightens to
+// X-Ratelimit-Limit when that is lower, and after a 429 grants nothing
+// until the Retry-After has passed ([TokenBucket.Pause]).
 type TokenBucket struct {
 	cfg     TokenBucketConfig
 	limiter *rate.Limiter
-	mu      sync.Mutex
-	perWin  float64 // current pace, requests per Window
+	mu          sync.Mutex
+	perWin      float64   // current pace, requests per Window
+	pausedUntil time.Time // no grant before (after a 429)
 }
 
 // NewTokenBucket returns a [TokenBucket] allowing perHour requests per hour
@@ -129,6 +133,23 @@ func (b *TokenBucket) Wait(ctx context.Context) error {
 		return err
 	}
 	now := time.Now()
+	b.mu.Lock()
+	paused := b.pausedUntil.Sub(now)
+	b.mu.Unlock()
+	if paused > 0 {
+		if paused > b.cfg.MaxWait {
+			return &APIError{Kind: ErrRateLimited, Code: CodeLocalBudget, RetryAfter: paused,
+				Message: "paused after the API answered 429"}
+		}
+		t := time.NewTimer(paused)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+		now = time.Now()
+	}
 	r := b.limiter.ReserveN(now, 1)
 	if !r.OK() {
 		return &APIError{Kind: ErrRateLimited, Code: CodeLocalBudget, Message: "local limiter cannot grant a request"}
@@ -173,6 +194,19 @@ func (b *TokenBucket) Observe(rl RateLimit) {
 	}
 }
 
+// Pause implements [Pauser]: the bucket grants nothing for d.
+func (b *TokenBucket) Pause(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	until := time.Now().Add(d)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if until.After(b.pausedUntil) {
+		b.pausedUntil = until
+	}
+}
+
 // Rate returns the current pace in requests per Window.
 func (b *TokenBucket) Rate() float64 {
 	b.mu.Lock()
@@ -181,24 +215,21 @@ func (b *TokenBucket) Rate() float64 {
 }
 
 // paceFor returns the pace (requests per window) and burst for a configured
-// limit and burst given the latest headers. The cap is the lower of the
-// configured and the announced limit. Below a reserve of a tenth of the cap
-// the pace falls in proportion to Remaining, down to a floor of a hundredth
-// of the cap; with a rolling window this settles where the pace matches
-// the rate at which old requests age out, keeping the reserve for others.
+// limit and burst given the latest headers. The pace is the lower of the
+// configured and the announced limit; X-Ratelimit-Remaining does not slow
+// it: in a rolling window, requests age out at the pace a steady client
+// sends them, so a low Remaining is the normal state of a key used at its
+// limit (a 429 pauses instead, see [TokenBucket.Pause]). With nothing
+// remaining the burst drops to one, so no group of requests goes out at
+// once.
 func paceFor(limit, burst int, rl RateLimit) (float64, int) {
 	capacity := limit
 	if rl.Limit > 0 && rl.Limit < capacity {
 		capacity = rl.Limit
 	}
-	pace := float64(capacity)
-	if !rl.Known {
-		return pace, min(burst, capacity)
+	burst = min(burst, capacity)
+	if rl.Known {
+		burst = max(min(burst, rl.Remaining), 1)
 	}
-	reserve := max(capacity/reserveShare, burst, 1)
-	if rl.Remaining < reserve {
-		floor := max(float64(capacity)/100, 1)
-		pace = max(float64(capacity)*float64(rl.Remaining)/float64(reserve), floor)
-	}
-	return pace, max(min(burst, rl.Remaining), 1)
+	return float64(capacity), max(burst, 1)
 }

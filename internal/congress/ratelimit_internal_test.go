@@ -23,11 +23,10 @@ func TestPaceFor(t *testing.T) {
 		{"larger announced limit does not loosen", 5000, 5, RateLimit{Limit: 20000, Remaining: 19000, Known: true}, 5000, 5},
 		{"smaller announced limit tightens", 5000, 5, RateLimit{Limit: 1000, Remaining: 900, Known: true}, 1000, 5},
 		{"DEMO_KEY sized limit", 5000, 5, RateLimit{Limit: 10, Remaining: 9, Known: true}, 10, 5},
-		{"at the reserve", 5000, 5, RateLimit{Limit: 5000, Remaining: 500, Known: true}, 5000, 5},
-		{"half the reserve halves the pace", 5000, 5, RateLimit{Limit: 5000, Remaining: 250, Known: true}, 2500, 5},
-		{"nearly spent", 5000, 5, RateLimit{Limit: 5000, Remaining: 3, Known: true}, 50, 3},
-		{"spent: floor pace, burst 1", 5000, 5, RateLimit{Limit: 5000, Remaining: 0, Known: true}, 50, 1},
-		{"remaining without limit header", 5000, 5, RateLimit{Remaining: 100, Known: true}, 1000, 5},
+		{"low remaining keeps the pace: a rolling window frees requests as fast", 5000, 5, RateLimit{Limit: 5000, Remaining: 250, Known: true}, 5000, 5},
+		{"nearly spent: no burst beyond what remains", 5000, 5, RateLimit{Limit: 5000, Remaining: 3, Known: true}, 5000, 3},
+		{"spent: burst 1, same pace", 5000, 5, RateLimit{Limit: 5000, Remaining: 0, Known: true}, 5000, 1},
+		{"remaining without limit header", 5000, 5, RateLimit{Remaining: 100, Known: true}, 5000, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,9 +43,24 @@ func TestTokenBucketObserve(t *testing.T) {
 	b := NewTokenBucket(0, 0)
 	require.InDelta(t, DefaultRequestsPerHour, b.Rate(), 0.001)
 	b.Observe(RateLimit{Limit: 5000, Remaining: 100, Known: true})
-	require.InDelta(t, 1000, b.Rate(), 0.001)
-	b.Observe(RateLimit{Limit: 5000, Remaining: 4000, Known: true})
-	require.InDelta(t, DefaultRequestsPerHour, b.Rate(), 0.001, "loosens again as the budget recovers")
+	require.InDelta(t, DefaultRequestsPerHour, b.Rate(), 0.001, "a low remaining does not stall the pace")
+	b.Observe(RateLimit{Limit: 1000, Remaining: 900, Known: true})
+	require.InDelta(t, 1000, b.Rate(), 0.001, "a smaller announced limit tightens")
+}
+
+func TestTokenBucketPause(t *testing.T) {
+	t.Parallel()
+	b := NewTokenBucketWith(TokenBucketConfig{Limit: 1000, Window: time.Second, Burst: 10, MaxWait: time.Second})
+	b.Pause(200 * time.Millisecond)
+	start := time.Now()
+	require.NoError(t, b.Wait(t.Context()))
+	require.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond, "no grant during the pause")
+	b.Pause(time.Hour)
+	err := b.Wait(t.Context())
+	require.ErrorIs(t, err, ErrRateLimited)
+	d, ok := RetryAfter(err)
+	require.True(t, ok)
+	require.Greater(t, d, 59*time.Minute, "a pause longer than MaxWait is handed to the caller")
 }
 
 func TestReadRateLimit(t *testing.T) {

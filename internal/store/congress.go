@@ -310,3 +310,53 @@ func TableRows(ctx context.Context, db DBTX, endpoints []string) (map[string]int
 	}
 	return out, nil
 }
+
+// Watermarks returns an endpoint's watermarks by congress (0: the list
+// across congresses): the end of the last window walked completely.
+func Watermarks(ctx context.Context, db DBTX, endpoint string) (map[int]time.Time, error) {
+	rows, err := db.Query(ctx, `SELECT congress, watermark FROM ops.sync_state WHERE endpoint = $1`, endpoint)
+	if err != nil {
+		return nil, wrap("read watermarks", err)
+	}
+	out := map[int]time.Time{}
+	for rows.Next() {
+		var c int
+		var w time.Time
+		if err := rows.Scan(&c, &w); err != nil {
+			return nil, wrap("read watermarks", err)
+		}
+		out[c] = w
+	}
+	return out, wrap("read watermarks", rows.Err())
+}
+
+// AdvanceWatermarks moves an endpoint's watermarks for the congresses
+// given (0: the list across congresses) to at, never backwards. Call it in
+// the transaction of the walk's last page.
+func AdvanceWatermarks(ctx context.Context, db DBTX, endpoint string, congresses []int, at time.Time, walkID string) error {
+	_, err := db.Exec(ctx, `INSERT INTO ops.sync_state (endpoint, congress, watermark, walk_id)
+SELECT $1, c, $3, $4 FROM unnest($2::int[]) AS c
+ON CONFLICT (endpoint, congress) DO UPDATE SET watermark = greatest(ops.sync_state.watermark, excluded.watermark),
+    walk_id = CASE WHEN excluded.watermark > ops.sync_state.watermark THEN excluded.walk_id ELSE ops.sync_state.walk_id END,
+    updated_at = now()`, endpoint, congresses, at, walkID)
+	return wrap("advance watermarks", err)
+}
+
+// ChangedCongresses returns the congresses of bills updated at or after
+// since, ascending.
+func ChangedCongresses(ctx context.Context, db DBTX, since time.Time) ([]int, error) {
+	rows, err := db.Query(ctx, `SELECT DISTINCT congress::int FROM congress.bill WHERE update_date >= $1 ORDER BY 1`, since)
+	if err != nil {
+		return nil, wrap("read changed congresses", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	return out, wrap("read changed congresses", err)
+}
+
+// CurrentCongress returns the highest congress number in congress.congress,
+// or 0 when the table is empty.
+func CurrentCongress(ctx context.Context, db DBTX) (int, error) {
+	var n int
+	err := db.QueryRow(ctx, `SELECT coalesce(max(number), 0)::int FROM congress.congress`).Scan(&n)
+	return n, wrap("read the current congress", err)
+}

@@ -5,6 +5,7 @@
 package workerapp
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/opendiscourse/congressflow/activities"
+	"github.com/opendiscourse/congressflow/internal/budget"
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/congress"
 	"github.com/opendiscourse/congressflow/internal/logging"
@@ -41,9 +43,15 @@ type Config struct {
 	ProbePaths []string
 	// Sizing overrides single numbers of the computed sizing plan.
 	Sizing sizing.Overrides
-	// APIRequestsPerHour is the Congress.gov request budget per API key.
-	// Default 5000, the api.data.gov limit.
+	// APIRequestsPerHour caps the Congress.gov request budget of the key
+	// (per APIRateWindow), below what the API announces in
+	// X-Ratelimit-Limit, and is the limit until it announces one. Default
+	// 0: the announced limit, 5000 (api.data.gov's default) until then.
+	// Every worker on the same database and key shares the budget.
 	APIRequestsPerHour int
+	// APIRateWindow is the rolling window of the API's limit. Default one
+	// hour, as api.data.gov counts; tests use shorter ones.
+	APIRateWindow time.Duration
 	// ResourceTuner switches activity slots from a fixed count to the SDK's
 	// resource-based tuner (target 80 % memory, 90 % CPU of the effective,
 	// cgroup-aware limits), bounded by the sizing plan's activity slots.
@@ -77,9 +85,6 @@ func (c Config) withDefaults() Config {
 	if c.TaskQueue == "" {
 		c.TaskQueue = config.DefaultTaskQueue
 	}
-	if c.APIRequestsPerHour == 0 {
-		c.APIRequestsPerHour = defaultAPIRequestsPerHour
-	}
 	if c.StopTimeout == 0 {
 		c.StopTimeout = 30 * time.Second
 	}
@@ -107,7 +112,10 @@ func probeAndSize(ctx context.Context, cfg Config, prober *sysprobe.Prober) (pla
 		return plan, profile, nil, fmt.Errorf("probe host: %w", err)
 	}
 	in := sizing.InputsFromProfile(profile)
-	in.APIRequestsPerHour = cfg.APIRequestsPerHour
+	in.APIRequestsPerHour = cmp.Or(cfg.APIRequestsPerHour, defaultAPIRequestsPerHour)
+	if cfg.APIRateWindow > 0 && cfg.APIRateWindow != time.Hour {
+		in.APIRequestsPerHour = int(float64(in.APIRequestsPerHour) * float64(time.Hour) / float64(cfg.APIRateWindow))
+	}
 	in.Overrides = urlPoolOverrides(cfg.DatabaseURL, cfg.Sizing)
 	in.DBMaxConnections, in.DBReservedConnections, dbErr = dbBudget(ctx, cfg.DatabaseURL)
 	plan, err = sizing.Compute(in)
@@ -212,7 +220,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	api, err := newCongressClient(cfg, plan, logger)
+	api, err := newCongressClient(ctx, cfg, plan, pool, logger)
 	if err != nil {
 		return err
 	}
@@ -290,9 +298,9 @@ func resourceTuner(plan sizing.Plan, info worker.SysInfoProvider) (worker.Worker
 }
 
 // newCongressClient builds the process's one Congress.gov client: every
-// ingest activity of this worker shares its connections and its rate
-// budget.
-func newCongressClient(cfg Config, plan sizing.Plan, logger *slog.Logger) (*congress.Client, error) {
+// ingest activity of this worker shares its connections, and every worker
+// on this database shares the key's rate budget (internal/budget).
+func newCongressClient(ctx context.Context, cfg Config, plan sizing.Plan, pool *pgxpool.Pool, logger *slog.Logger) (*congress.Client, error) {
 	cc := cfg.Congress
 	if cc.APIKey == "" {
 		cc.APIKey = congress.DemoKey
@@ -301,7 +309,11 @@ func newCongressClient(cfg Config, plan sizing.Plan, logger *slog.Logger) (*cong
 		cc.MaxConnsPerHost = plan.HTTPConnsPerHost.N
 	}
 	if cc.Limiter == nil {
-		cc.Limiter = congress.NewTokenBucket(cfg.APIRequestsPerHour, 0)
+		b, err := budget.Open(ctx, pool, budget.Config{Key: cc.APIKey, Limit: cfg.APIRequestsPerHour, Window: cfg.APIRateWindow, Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		cc.Limiter = b
 	}
 	cc.Logger = logger
 	api, err := congress.New(cc)
