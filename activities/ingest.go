@@ -144,9 +144,9 @@ type WalkState struct {
 	Mode string `json:"mode"`
 	// Restricted is true when the input restricted the walk to some
 	// congresses: it then says nothing of the others' watermarks.
-	Restricted bool `json:"restricted,omitempty"`
-	Walk  *ingest.Walk `json:"walk"`
-	Stats IngestStats  `json:"stats"`
+	Restricted bool         `json:"restricted,omitempty"`
+	Walk       *ingest.Walk `json:"walk"`
+	Stats      IngestStats  `json:"stats"`
 	// Failure tracks consecutive failures across attempts.
 	Failure FailureState `json:"failure,omitzero"`
 }

@@ -101,8 +101,8 @@ func (c TokenBucketConfig) WithDefaults() TokenBucketConfig {
 // X-Ratelimit-Limit when that is lower, and after a 429 grants nothing
 // until the Retry-After has passed ([TokenBucket.Pause]).
 type TokenBucket struct {
-	cfg     TokenBucketConfig
-	limiter *rate.Limiter
+	cfg         TokenBucketConfig
+	limiter     *rate.Limiter
 	mu          sync.Mutex
 	perWin      float64   // current pace, requests per Window
 	pausedUntil time.Time // no grant before (after a 429)
