@@ -297,7 +297,9 @@ func (a *Ingest) incremental(ctx context.Context, ep congress.Endpoint, in PlanW
 		if ep.Name == "law" {
 			// A bill that becomes law changes: the congresses of the bills
 			// changed since the watermark are where new laws can be.
-			changed, err := store.ChangedCongresses(ctx, a.Pool, mark.Add(-overlap))
+			// Bills serve date-only update dates (stored as midnight): count
+			// the whole day the window starts in.
+			changed, err := store.ChangedCongresses(ctx, a.Pool, mark.Add(-overlap).UTC().Truncate(24*time.Hour))
 			if err != nil {
 				return "", err
 			}

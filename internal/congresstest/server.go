@@ -128,6 +128,8 @@ type Handler struct {
 	midPages   int64
 	shuffler   *rand.Rand
 	settled    bool
+	firstAt    time.Time // first request received
+	lastAt     time.Time // last request received
 	urls       []string
 	urlNext    int
 	windows    map[string][]time.Time
@@ -643,8 +645,13 @@ func (h *Handler) write(w http.ResponseWriter, status int, contentType string, b
 }
 
 func (h *Handler) record(endpoint, uri string) {
+	now := h.now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.requests == 0 {
+		h.firstAt = now
+	}
+	h.lastAt = now
 	h.requests++
 	h.byEndpoint[endpoint]++
 	if len(h.urls) < recordedURLs {
@@ -671,6 +678,14 @@ func (h *Handler) Requests() int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.requests
+}
+
+// RequestSpan returns when the first and the last request arrived (zero
+// before any).
+func (h *Handler) RequestSpan() (first, last time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.firstAt, h.lastAt
 }
 
 // EndpointRequests returns the number of requests to one endpoint's list
@@ -727,6 +742,7 @@ func (h *Handler) ResetStats() {
 	h.requests, h.htmlErrors, h.shortPages, h.fullPages, h.emptyPages, h.midPages = 0, 0, 0, 0, 0, 0
 	h.byEndpoint, h.byStatus, h.windows = map[string]int64{}, map[int]int64{}, map[string][]time.Time{}
 	h.urls, h.urlNext = nil, 0
+	h.firstAt, h.lastAt = time.Time{}, time.Time{}
 }
 
 func (h *Handler) dataset(endpoint string) (*dataset, error) {

@@ -330,14 +330,20 @@ func buildWorker(t *testing.T) string {
 // user runs it; its log joins the bundle's.
 func (b *ingestBundle) spawn(t *testing.T, bin string, n int) *exec.Cmd {
 	t.Helper()
+	return b.spawnWith(t, bin, n, "CONGRESS_API_REQUESTS_PER_HOUR=10000000")
+}
+
+// spawnWith is spawn with more environment.
+func (b *ingestBundle) spawnWith(t *testing.T, bin string, n int, env ...string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(bin, "--log-format", "json", "--log-level", "info")
 	cmd.Env = append(os.Environ(),
 		"DATABASE_URL="+b.dbURL, "TEMPORAL_ADDRESS="+b.dev, "TEMPORAL_NAMESPACE=default",
 		"CONGRESSFLOW_TASK_QUEUE="+b.queue, "CONGRESS_API_BASE_URL="+b.srv.URL(), "CONGRESS_API_KEY="+ingestKey,
-		"CONGRESS_API_REQUESTS_PER_HOUR=10000000", "WORKER_ACTIVITY_SLOTS=4",
-		// The test's own clock drives nothing here; keep the worker's
-		// caches out of the user's home.
+		"WORKER_ACTIVITY_SLOTS=4",
+		// Keep the worker's caches out of the user's home.
 		fmt.Sprintf("XDG_CACHE_HOME=%s", t.TempDir()))
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = b.log, b.log
 	require.NoError(t, cmd.Start())
 	t.Logf("worker %d: pid %d", n, cmd.Process.Pid)
