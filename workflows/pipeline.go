@@ -53,6 +53,8 @@ type PipelineInput struct {
 // PipelineResult is the result of [PipelineWorkflow]; a stage that did not
 // run leaves its field nil.
 type PipelineResult struct {
+	// Summary says what each stage did, in one line.
+	Summary string `json:"summary"`
 	// Stages lists the stages that ran, in order.
 	Stages []string `json:"stages"`
 	// Analysis is the analyze stage's result.
@@ -214,21 +216,43 @@ func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, e
 		workflow.SetCurrentDetails(ctx, progress.markdown())
 		logger.Info("pipeline: stage finished", "stage", stage)
 	}
+	result.Summary = result.summary()
 	return result, nil
 }
 
+// summary is the one line that heads the result.
+func (r PipelineResult) summary() string {
+	parts := []string{"stages " + strings.Join(r.Stages, " → ")}
+	if r.Analysis != nil {
+		e := r.Analysis.Profile.Effective
+		parts = append(parts, fmt.Sprintf("analyze: %g CPUs, %.1f GiB", e.CPUs, float64(e.MemoryBytes)/(1<<30)))
+	}
+	if r.Tune != nil {
+		parts = append(parts, "tune: "+r.Tune.Summary)
+	}
+	if r.Extensions != nil {
+		c := r.Extensions.Counts
+		parts = append(parts, fmt.Sprintf("extensions: %d installed, %d already present, %d need preload, %d not available",
+			c.Installed, c.AlreadyPresent, c.NeedsPreload, c.NotAvailable))
+	}
+	if r.Ingest != nil {
+		parts = append(parts, "ingest: "+r.Ingest.Summary)
+	}
+	return strings.Join(parts, "; ")
+}
+
 // markdown is the progress as the Web UI shows it in the workflow's
-// current details.
+// current details: one line per stage, ✓ done, ▶ running, · to come.
 func (p PipelineProgress) markdown() string {
 	var b strings.Builder
 	for _, s := range p.Done {
-		b.WriteString("- [x] " + s + "\n")
+		b.WriteString("✓ " + s + "\n\n")
 	}
 	if p.Current != "" {
-		b.WriteString("- [ ] **" + p.Current + "** (running)\n")
+		b.WriteString("▶ **" + p.Current + "** (running: its child workflow or activity has the details)\n\n")
 	}
 	for _, s := range p.Pending {
-		b.WriteString("- [ ] " + s + "\n")
+		b.WriteString("· " + s + "\n\n")
 	}
 	return b.String()
 }

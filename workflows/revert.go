@@ -69,14 +69,14 @@ func (in RevertInput) restartTimeout() time.Duration {
 
 // RevertResult is the result of [RevertTuningWorkflow].
 type RevertResult struct {
+	// Summary says what happened in one line.
+	Summary string `json:"summary"`
 	// Revert reports the restored settings.
 	Revert pgtune.RevertReport `json:"revert"`
 	// Restart reports the restart (command policy), nil when none ran.
 	Restart *activities.RestartResult `json:"restart,omitempty"`
 	// PendingRestart lists the settings still waiting for a restart.
 	PendingRestart []string `json:"pending_restart,omitempty"`
-	// Summary says what happened in one line.
-	Summary string `json:"summary"`
 }
 
 // RevertTuningWorkflow restores the settings a tune run changed (the

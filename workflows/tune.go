@@ -92,6 +92,8 @@ func (in TuneInput) restartTimeout() time.Duration {
 // TuneResult is the result of [TuneWorkflow]; steps that did not run leave
 // their field nil.
 type TuneResult struct {
+	// Summary says what happened in one line.
+	Summary string `json:"summary"`
 	// DryRun is true when nothing was applied.
 	DryRun bool `json:"dry_run"`
 	// Plan is what the tuner decided, setting by setting, and the ALTER
@@ -107,8 +109,6 @@ type TuneResult struct {
 	Revert *pgtune.RevertReport `json:"revert,omitempty"`
 	// PendingRestart lists the settings still waiting for a restart.
 	PendingRestart []string `json:"pending_restart,omitempty"`
-	// Summary says what happened in one line.
-	Summary string `json:"summary"`
 }
 
 // TuneProgress answers the progress query of [TuneWorkflow].
@@ -160,8 +160,13 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 	if err := workflow.SetQueryHandler(ctx, config.QueryProgress, func() (TuneProgress, error) { return progress, nil }); err != nil {
 		return res, err
 	}
+	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
+	show := func() { workflow.SetCurrentDetails(ctx, tuneMarkdown(progress, in.Apply, wfID, res.Summary)) }
+	show()
+	defer show()
 	var a *activities.Tuning
 
+	planCtx = workflow.WithActivityOptions(planCtx, withSummary(workflow.GetActivityOptions(planCtx), "plan the settings"))
 	if err := workflow.ExecuteActivity(planCtx, a.PlanTuning, in.Request).Get(ctx, &res.Plan); err != nil {
 		return res, stepError("plan", err)
 	}
@@ -197,9 +202,9 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 	var ar TuneApplyResult
 	if workflow.GetVersion(ctx, serverLockChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		// Runs that began before the lock apply in this workflow.
-		ar, err = applyRestartVerify(ctx, ain, func(tp TuneProgress) { progress = tp })
+		ar, err = applyRestartVerify(ctx, ain, func(tp TuneProgress) { progress = tp; show() })
 	} else {
-		ar, err = applyUnderLock(ctx, ain, &progress)
+		ar, err = applyUnderLock(ctx, ain, &progress, show)
 	}
 	res.Apply, res.Restart, res.Verify, res.Revert = ar.Apply, ar.Restart, ar.Verify, ar.Revert
 	res.PendingRestart, res.Summary = ar.PendingRestart, ar.Summary
@@ -237,7 +242,9 @@ func waitForSignal(ctx workflow.Context, name string, timeout time.Duration) boo
 		c.Receive(ctx, nil)
 		got = true
 	})
-	sel.AddFuture(workflow.NewTimer(timerCtx, timeout), func(workflow.Future) {})
+	sel.AddFuture(workflow.NewTimerWithOptions(timerCtx, timeout, workflow.TimerOptions{
+		Summary: fmt.Sprintf("wait for %s (at most %s)", name, timeout),
+	}), func(workflow.Future) {})
 	sel.Select(ctx)
 	return got
 }
@@ -260,4 +267,51 @@ func withAttempts(p *temporal.RetryPolicy, n int32) *temporal.RetryPolicy {
 	c := *p
 	c.MaximumAttempts = n
 	return &c
+}
+
+// tuneSteps are TuneWorkflow's steps in order, as its current details
+// show them.
+var tuneSteps = []string{"plan", "apply", "restart", "verify", "done"}
+
+// tuneMarkdown is TuneWorkflow's current details in the Web UI: one line
+// per step (✓ done, ▶ running, · to come) and, while the signal policy
+// waits, the command that ends the wait.
+func tuneMarkdown(p TuneProgress, apply bool, workflowID, summary string) string {
+	var b strings.Builder
+	steps := tuneSteps
+	if !apply {
+		steps = []string{"plan", "done"}
+	}
+	at := slices.Index(steps, p.Step)
+	for i, st := range steps[:len(steps)-1] {
+		marker := "·"
+		switch {
+		case p.Step == "done" || (at >= 0 && i < at):
+			marker = "✓"
+		case i == at:
+			marker = "▶"
+		}
+		b.WriteString(marker + " " + st + "\n\n")
+	}
+	if p.Step == "revert" {
+		b.WriteString("▶ revert: a step failed; putting back what this run applied\n\n")
+	}
+	if p.Lock != "" {
+		b.WriteString("holds the server's lock: `" + p.Lock + "`\n\n")
+	}
+	if p.WaitingForSignal {
+		b.WriteString("**Waiting for PostgreSQL to be restarted.** Restart it, then run:\n\n")
+		b.WriteString("`temporal workflow signal --workflow-id " + workflowID + " --name " + config.SignalPostgresRestarted + "`\n\n")
+	}
+	if summary != "" {
+		b.WriteString(summary + "\n")
+	}
+	return b.String()
+}
+
+// withSummary returns opts with the summary the Web UI shows on the
+// activity in the timeline.
+func withSummary(opts workflow.ActivityOptions, summary string) workflow.ActivityOptions {
+	opts.Summary = summary
+	return opts
 }

@@ -47,12 +47,12 @@ type TuneApplyInput struct {
 // TuneApplyResult is the result of [TuneApplyWorkflow]; steps that did not
 // run leave their field nil. [TuneResult] carries the same fields.
 type TuneApplyResult struct {
+	Summary        string                    `json:"summary"`
 	Apply          *pgtune.ApplyReport       `json:"apply,omitempty"`
 	Restart        *activities.RestartResult `json:"restart,omitempty"`
 	Verify         *pgtune.VerifyReport      `json:"verify,omitempty"`
 	Revert         *pgtune.RevertReport      `json:"revert,omitempty"`
 	PendingRestart []string                  `json:"pending_restart,omitempty"`
-	Summary        string                    `json:"summary"`
 }
 
 // TuneApplyWorkflow is the part of [TuneWorkflow] that changes the server:
@@ -116,7 +116,7 @@ func checkLockID(ctx workflow.Context, id pgtune.ServerIdentity) error {
 // fails: the server refuses to start a second workflow with a running
 // one's ID), and the run fails at once with ErrTypeServerBusy, changing
 // nothing.
-func applyUnderLock(ctx workflow.Context, in TuneApplyInput, progress *TuneProgress) (TuneApplyResult, error) {
+func applyUnderLock(ctx workflow.Context, in TuneApplyInput, progress *TuneProgress, show func()) (TuneApplyResult, error) {
 	var a *activities.Tuning
 	if in.Plan.Identity.SystemIdentifier == "" {
 		// A plan from a worker that did not read the identity yet.
@@ -139,7 +139,7 @@ func applyUnderLock(ctx workflow.Context, in TuneApplyInput, progress *TuneProgr
 		progress.Step, progress.Lock = "done", ""
 		return TuneApplyResult{}, lockRefused(ctx, lockID, in.Plan.Identity, in.Plan.Server, err)
 	}
-	followChild(ctx, child, func(tp TuneProgress) { *progress = tp })
+	followChild(ctx, child, func(tp TuneProgress) { *progress = tp; show() })
 	var ar TuneApplyResult
 	err := child.Get(ctx, &ar)
 	progress.Lock = ""
@@ -281,6 +281,8 @@ func applyRestartVerify(ctx workflow.Context, in TuneApplyInput, report func(Tun
 
 	report(TuneProgress{Step: "apply"})
 	var rep pgtune.ApplyReport
+	applyCtx = workflow.WithActivityOptions(applyCtx, withSummary(workflow.GetActivityOptions(applyCtx),
+		fmt.Sprintf("apply %d settings with ALTER SYSTEM", p.Changes)))
 	if err := workflow.ExecuteActivity(applyCtx, a.ApplyTuning, activities.ApplyTuningInput{
 		Plan: p, WorkflowID: in.TuneWorkflowID, RunID: runID,
 	}).Get(ctx, &rep); err != nil {
@@ -294,6 +296,8 @@ func applyRestartVerify(ctx workflow.Context, in TuneApplyInput, report func(Tun
 		switch in.RestartPolicy {
 		case RestartCommand:
 			var rr activities.RestartResult
+			restartCtx := workflow.WithActivityOptions(restartCtx, withSummary(workflow.GetActivityOptions(restartCtx),
+				"restart PostgreSQL with PG_RESTART_COMMAND"))
 			if err := workflow.ExecuteActivity(restartCtx, a.RestartPostgres, activities.RestartInput{
 				Before: rep.PostmasterStartTime, Wait: timeout, RunID: runID, Settings: changedNames(rep.Changes),
 			}).Get(ctx, &rr); err != nil {
@@ -316,6 +320,7 @@ func applyRestartVerify(ctx workflow.Context, in TuneApplyInput, report func(Tun
 					activities.ErrTypeRestartFailed, nil)
 			}
 			var rr activities.RestartResult
+			confirmCtx = workflow.WithActivityOptions(confirmCtx, withSummary(workflow.GetActivityOptions(confirmCtx), "confirm the restart"))
 			if err := workflow.ExecuteActivity(confirmCtx, a.ConfirmRestart, activities.RestartInput{
 				Before: rep.PostmasterStartTime, Wait: activities.DefaultConfirmWait, RunID: runID, Settings: changedNames(rep.Changes),
 			}).Get(ctx, &rr); err != nil {
@@ -327,7 +332,8 @@ func applyRestartVerify(ctx workflow.Context, in TuneApplyInput, report func(Tun
 
 	report(TuneProgress{Step: "verify"})
 	var vr pgtune.VerifyReport
-	if err := workflow.ExecuteActivity(ctx, a.VerifyTuning, activities.VerifyTuningInput{
+	verifyCtx := workflow.WithActivityOptions(ctx, withSummary(workflow.GetActivityOptions(ctx), fmt.Sprintf("verify %d settings", len(p.Items))))
+	if err := workflow.ExecuteActivity(verifyCtx, a.VerifyTuning, activities.VerifyTuningInput{
 		Plan: p, Restarted: restarted,
 	}).Get(ctx, &vr); err != nil {
 		return res, stepError("verify", err)
