@@ -44,6 +44,7 @@ func commands() []command {
 		tuneCommand(),
 		extensionsCommand(),
 		scheduleCommand(),
+		progressCommand(),
 	}
 }
 

@@ -60,38 +60,19 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 	if !*wait {
 		return nil
 	}
-	done := make(chan error, 1)
-	var res workflows.PipelineResult
-	go func() { done <- run.Get(ctx, &res) }()
-	last := ""
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case err := <-done:
-			if err != nil {
-				return fmt.Errorf("pipeline %s: %w", run.GetID(), err)
-			}
-			if *asJSON {
-				return writeJSON(a.stdout, res)
-			}
-			printPipelineSummary(a.stdout, res)
-			return nil
-		case <-tick.C:
-			var p workflows.PipelineProgress
-			v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), config.QueryProgress)
-			if err != nil || v.Get(&p) != nil {
-				continue
-			}
-			line := fmt.Sprintf("  progress: running=%s done=[%s] pending=[%s]", orDash(p.Current), strings.Join(p.Done, ","), strings.Join(p.Pending, ","))
-			if line != last {
-				fmt.Fprintln(a.stdout, line)
-				last = line
-			}
-		case <-ctx.Done():
-			return fmt.Errorf("stopped waiting for %s (it keeps running): %w", run.GetID(), ctx.Err())
+	if *asJSON {
+		var res workflows.PipelineResult
+		if err := run.Get(ctx, &res); err != nil {
+			return fmt.Errorf("pipeline %s: %w", run.GetID(), err)
 		}
+		return writeJSON(a.stdout, res)
 	}
+	// One line per stage, and per endpoint while the ingest runs: in
+	// place on a terminal, every few seconds otherwise.
+	if _, err := follow(ctx, c, newProgressView(a.stdout), run.GetID(), time.Second); err != nil {
+		return err
+	}
+	return printResult(ctx, a.stdout, c, run.GetID(), "PipelineWorkflow")
 }
 
 func orAll(stages []string) []string {
@@ -134,24 +115,6 @@ func printPipelineSummary(w io.Writer, res workflows.PipelineResult) {
 	fmt.Fprintln(w, "  (starter run --wait --json prints the whole result)")
 }
 
-// printIngestSummary prints the ingest stage: one line per endpoint, then
-// the rows per table and the requests used against the minimum.
-func printIngestSummary(w io.Writer, r workflows.IngestResult) {
-	fmt.Fprintf(w, "  ingest:     %s\n", r.Summary)
-	for _, e := range r.Endpoints {
-		fmt.Fprintf(w, "              %s\n", e.Summary)
-	}
-	fmt.Fprintln(w, "              rows per table:")
-	for _, t := range r.Rows {
-		fmt.Fprintf(w, "                %-36s %10d\n", t.Table, t.Rows)
-	}
-	ratio := 0.0
-	if r.MinRequests > 0 {
-		ratio = float64(r.Requests) / float64(r.MinRequests)
-	}
-	fmt.Fprintf(w, "              requests used: %d (minimum %d, ratio %.2f; %d retried, %d rate-limited)\n",
-		r.Requests, r.MinRequests, ratio, r.Retries, r.RateLimited)
-}
 
 // printExtensionsSummary names every extension with its outcome: those
 // that worked by outcome, the others one a line with the detail, and what
