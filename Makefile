@@ -179,6 +179,7 @@ run: temporal-cli
 	export DATABASE_URL; \
 	if [ -z "$${CONGRESS_API_KEY:-}" ]; then \
 	  export CONGRESS_API_BASE_URL=http://127.0.0.1:$(FAKE_PORT)/v3 CONGRESS_API_KEY=OFFLINE-DEMO-KEY; \
+	  export CONGRESS_API_REQUESTS_PER_HOUR=$${CONGRESS_API_REQUESTS_PER_HOUR:-3600000}; \
 	  echo "make run: no CONGRESS_API_KEY, so the ingest reads the bundled fake Congress.gov API at $$CONGRESS_API_BASE_URL ($(FAKE_ITEMS) items per endpoint); get a free key at https://api.congress.gov/sign-up/ and set CONGRESS_API_KEY to ingest the real API"; \
 	  $(DATA_DIR)/bin/fakecongress -addr 127.0.0.1:$(FAKE_PORT) -items $(FAKE_ITEMS) -key OFFLINE-DEMO-KEY -log-format json >$(DATA_DIR)/fakecongress.log 2>&1 & pids+=($$!); \
 	  if [ -z "$$INPUT" ]; then INPUT='{"ingest":{"endpoints":["all"]}}'; fi; \

@@ -233,6 +233,9 @@ func endpointLine(e workflows.EndpointProgress, now time.Time) string {
 		return fmt.Sprintf("✓ %s %s items (%d inserted, %d updated, %d unchanged), %d requests", name,
 			thousands(int64(e.Confirmed)), e.Inserted, e.Updated, e.Unchanged, e.Requests)
 	}
+	if e.Pages == 0 && e.Count == 0 {
+		return "▶ " + name + " starting"
+	}
 	frac := 0.0
 	if e.Count > 0 {
 		frac = min(float64(e.Confirmed)/float64(e.Count), 1)
