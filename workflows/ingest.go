@@ -287,8 +287,14 @@ func (p EndpointProgress) line() string {
 	case StatusFailed:
 		return p.Endpoint + ": failed: " + p.Error
 	}
+	if p.Status == StatusRunning && p.Pages == 0 {
+		return p.Endpoint + ": starting"
+	}
 	s := fmt.Sprintf("%s: %s items (%d inserted, %d updated, %d unchanged), %d requests (minimum %d)",
 		p.Endpoint, thousands(int64(p.Confirmed)), p.Inserted, p.Updated, p.Unchanged, p.Requests, p.MinRequests)
+	if p.Status == StatusRunning {
+		s = fmt.Sprintf("%s: %s items so far, %d requests", p.Endpoint, thousands(int64(p.Confirmed)), p.Requests)
+	}
 	if p.Status == StatusRunning && p.Count > 0 {
 		s = fmt.Sprintf("%s: %s of %s items, %d requests", p.Endpoint, thousands(int64(p.Confirmed)), thousands(int64(p.Count)), p.Requests)
 		if p.Rate > 0 {
