@@ -377,6 +377,7 @@ func (a *Ingest) FetchPages(ctx context.Context, in FetchPagesInput) (FetchPages
 		next, err := a.commit(ctx, st, ep, req, page)
 		if err != nil {
 			if ctx.Err() != nil {
+				a.failRun(ctx, in, ep, st, errors.New("cancelled: the walk stopped at its last committed page"))
 				return res, ctx.Err()
 			}
 			hb.set(st)
@@ -544,6 +545,7 @@ func (a *Ingest) resume(ctx context.Context, in WalkState) (WalkState, error) {
 func (a *Ingest) failed(ctx context.Context, hb *heartbeater, st WalkState, in FetchPagesInput, ep congress.Endpoint, err error) error {
 	if ctx.Err() != nil {
 		hb.set(st)
+		a.failRun(ctx, in, ep, st, errors.New("cancelled: the walk stopped at its last committed page"))
 		return ctx.Err()
 	}
 	st.Stats.Retries++
