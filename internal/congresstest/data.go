@@ -223,6 +223,22 @@ func (d *dataset) page(v view, offset, limit int, shuffle *rand.Rand) (int, []it
 	return total, out[start-lo : end-lo]
 }
 
+// pageByIndex is page for an API that ignores sort and lists items in the
+// order they were created (by index), whatever their update times. Caller
+// holds d.mu.
+func (d *dataset) pageByIndex(v view, offset, limit int) (int, []item) {
+	sel := d.selection(v)
+	all := sel.asc(0, sel.total())
+	slices.SortFunc(all, func(a, b item) int { return a.idx - b.idx })
+	if v.desc {
+		slices.Reverse(all)
+	}
+	if offset >= len(all) {
+		return len(all), nil
+	}
+	return len(all), all[offset:min(offset+limit, len(all))]
+}
+
 // selection is a view resolved to positions: unmoved candidates first (an
 // arithmetic progression minus the touched indices among them, or an
 // explicit list when a segment filters them), then the moved items.

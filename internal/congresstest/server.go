@@ -90,6 +90,10 @@ type Options struct {
 	// random order on every request: nothing promises a stable order among
 	// ties (#74).
 	ShuffleTies bool
+	// IndexOrder lists items in the order they were created, ignoring
+	// sort and update times, as an API whose order follows its own keys
+	// would: windows still filter by update time.
+	IndexOrder bool
 	// EmptyPageEvery, when > 0, answers every EmptyPageEvery-th page that
 	// is not the last with an empty list, count and links unchanged (#365);
 	// asking again returns the items.
@@ -405,7 +409,13 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, ds *dataset, cong
 		shuffle = rand.New(rand.NewPCG(h.shuffler.Uint64(), h.shuffler.Uint64()))
 		h.mu.Unlock()
 	}
-	total, items := ds.page(vw, offset, limit, shuffle)
+	var total int
+	var items []item
+	if h.opts.IndexOrder {
+		total, items = ds.pageByIndex(vw, offset, limit)
+	} else {
+		total, items = ds.page(vw, offset, limit, shuffle)
+	}
 	ds.mu.Unlock()
 
 	if h.opts.EmptyPageEvery > 0 && len(items) > 0 && offset+len(items) < total {

@@ -307,3 +307,26 @@ func TestEverythingAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestAnAPIThatIgnoresSort lists items in creation order whatever the sort
+// asked for, while windows still filter: every walk falls back to offsets
+// within its window, and loses nothing, moving source included, at a cost
+// close to the minimum on a quiet one.
+func TestAnAPIThatIgnoresSort(t *testing.T) {
+	t.Parallel()
+	for _, endpoint := range defaultEndpoints {
+		t.Run(endpoint, func(t *testing.T) {
+			t.Parallel()
+			s := newSim(t, congresstest.Options{ItemsPerEndpoint: 2000, Items: map[string]int{"bill": 6000}, IndexOrder: true, Seed: 31})
+			mem := newMemory()
+			w := s.walk(endpoint, time.Time{}, mem, ingest.Options{})
+			s.requireEqual(endpoint, mem)
+			if m := w.MinRequests(); m >= 8 {
+				require.LessOrEqual(t, float64(s.requests), 1.25*float64(m)+1, "requests")
+			}
+			s.before = s.mover(endpoint, 2, 3, 1)
+			w = s.walk(endpoint, time.Time{}, mem, ingest.Options{})
+			s.requireUnchangedStored(endpoint, mem, w.To)
+		})
+	}
+}
