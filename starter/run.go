@@ -115,7 +115,6 @@ func printPipelineSummary(w io.Writer, res workflows.PipelineResult) {
 	fmt.Fprintln(w, "  (starter run --wait --json prints the whole result)")
 }
 
-
 // printExtensionsSummary names every extension with its outcome: those
 // that worked by outcome, the others one a line with the detail, and what
 // to run next when some wait for shared_preload_libraries.
