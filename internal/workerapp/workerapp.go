@@ -434,6 +434,7 @@ func Register(w worker.Registry, d Deps) {
 		ingest.Metrics = d.Metrics.Ingest()
 	}
 	w.RegisterActivity(ingest)
+	w.RegisterActivity(&activities.Reporter{Pool: d.Pool, Logger: d.Logger})
 	w.RegisterActivity(&activities.Tuning{
 		Pool:           d.Pool,
 		Prober:         d.Prober,
