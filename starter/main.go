@@ -5,6 +5,7 @@
 //	starter run [--wait] [--stages analyze,tune] [--input '{...}']
 //	starter tune --plan-only --memory 32GB --cpus 8
 //	starter extensions --catalog
+//	starter report [--since 7d] [--json]
 package main
 
 import (
@@ -44,6 +45,7 @@ func commands() []command {
 		tuneCommand(),
 		extensionsCommand(),
 		scheduleCommand(),
+		reportCommand(),
 	}
 }
 
