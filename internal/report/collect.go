@@ -213,6 +213,10 @@ func collectSizes(ctx context.Context, pool *pgxpool.Pool, opts Options, r *Repo
 		err := row.Scan(&t.Name, &t.TotalBytes, &t.HeapBytes, &t.IndexBytes, &t.RowEstimate, &t.LiveRows, &t.DeadRows,
 			&t.ModsSinceAnalyze, &t.LastVacuum, &t.LastAnalyze, &heapHit, &heapRead, &idxHit, &idxRead, &width, &blockSize)
 		t.ToastBytes = max(0, t.TotalBytes-t.HeapBytes-t.IndexBytes)
+		if t.RowEstimate < 0 && (t.LiveRows > 0 || t.LastVacuum != nil) {
+			// Never analysed: the statistics' live rows are the estimate.
+			t.RowEstimate = t.LiveRows
+		}
 		if n := t.LiveRows + t.DeadRows; n > 0 {
 			t.DeadPct = math.Round(1000*float64(t.DeadRows)/float64(n)) / 10
 		}

@@ -155,7 +155,8 @@ type Table struct {
 	HeapBytes  int64  `json:"heap_bytes"`
 	IndexBytes int64  `json:"index_bytes"`
 	ToastBytes int64  `json:"toast_bytes"`
-	// RowEstimate is pg_class.reltuples; -1 when never analysed.
+	// RowEstimate is pg_class.reltuples, or the live rows the statistics
+	// count before the first analyse; -1 when neither knows.
 	RowEstimate int64 `json:"row_estimate"`
 	LiveRows    int64 `json:"live_rows"`
 	DeadRows    int64 `json:"dead_rows"`
