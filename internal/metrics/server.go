@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -84,7 +85,7 @@ func Probe(ctx context.Context, addr string) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s answered %s: %s", url, resp.Status, body)
+		return fmt.Errorf("%s answered %s: %s", url, resp.Status, bytes.TrimSpace(body))
 	}
 	return nil
 }

@@ -340,15 +340,23 @@ func (r *Report) Summarize() {
 	}
 	fmt.Fprintf(&b, ", %d of %d connections", r.Connections.Used, r.Connections.Max)
 	if n := len(r.Ingest); n > 0 {
-		var items int64
-		var secs float64
-		var count, confirmed int64
+		// The walks run side by side: the rate is over the time from the
+		// first start to the last end.
+		var items, count, confirmed int64
+		var first, last time.Time
 		for _, in := range r.Ingest {
 			items += in.Items
-			secs += in.Seconds
 			count += in.Count
 			confirmed += in.Confirmed
+			end := in.StartedAt.Add(time.Duration(in.Seconds * float64(time.Second)))
+			if first.IsZero() || in.StartedAt.Before(first) {
+				first = in.StartedAt
+			}
+			if end.After(last) {
+				last = end
+			}
 		}
+		secs := last.Sub(first).Seconds()
 		fmt.Fprintf(&b, "; last ingest: %d endpoint%s", n, plural(n))
 		if count > 0 {
 			fmt.Fprintf(&b, ", %s complete", pct(100*float64(confirmed)/float64(count)))

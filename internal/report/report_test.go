@@ -249,3 +249,16 @@ func TestWriteRendersEverySection(t *testing.T) {
 	require.NoError(t, report.Write(&b, r))
 	require.Contains(t, b.String(), "no stored reports in the period")
 }
+
+// TestSummaryRateIsOverTheWallClock: walks that ran side by side count
+// their items over the time from the first start to the last end.
+func TestSummaryRateIsOverTheWallClock(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	r := report.Report{Ingest: []report.IngestRun{
+		{Endpoint: "bill", StartedAt: start, Seconds: 100, Items: 5000, Count: 5000, Confirmed: 5000},
+		{Endpoint: "law", StartedAt: start.Add(50 * time.Second), Seconds: 150, Items: 5000, Count: 5000, Confirmed: 5000},
+	}}
+	r.Summarize()
+	require.Contains(t, r.Summary, "last ingest: 2 endpoints, 100% complete, 50 items/s")
+}
