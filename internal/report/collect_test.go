@@ -144,6 +144,12 @@ func TestCollectStatementsDriftPendingAndFileErrors(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, store.SetTuningChangeStatus(ctx, pool, rec.ID, store.TuningApplied, ""))
 	}
+	// The reload is asynchronous: wait until sessions see it, or the
+	// postmaster might read the file once the bad line is in.
+	require.Eventually(t, func() bool {
+		var wm string
+		return pool.QueryRow(ctx, `SELECT current_setting('work_mem')`).Scan(&wm) == nil && wm == "8MB"
+	}, 30*time.Second, 50*time.Millisecond)
 	conf := filepath.Join(cluster.DataDir(), "postgresql.conf")
 	f, err := os.OpenFile(conf, os.O_APPEND|os.O_WRONLY, 0)
 	require.NoError(t, err)
