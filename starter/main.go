@@ -41,11 +41,11 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		reportCommand(),
 		runCommand(),
 		tuneCommand(),
 		extensionsCommand(),
 		scheduleCommand(),
-		reportCommand(),
 	}
 }
 
