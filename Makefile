@@ -36,6 +36,9 @@ DATA_DIR   := .data
 PG_PORT    ?= 5433
 UI_PORT    ?= 8233
 GRPC_PORT  ?= 7233
+# METRICS_PORT is where the worker `make run` starts serves /metrics
+# (Prometheus) and /healthz, on 127.0.0.1.
+METRICS_PORT ?= 9090
 # KEEP=0 makes `make run` stop everything once the pipeline finishes;
 # by default it keeps the services up for the Web UI until Ctrl-C.
 KEEP       ?= 1
@@ -60,6 +63,7 @@ help:
 	  "GRPC_PORT=$(GRPC_PORT)" "Temporal dev server gRPC port (make run sets TEMPORAL_ADDRESS to it)" \
 	  "UI_PORT=$(UI_PORT)" "Temporal Web UI port" \
 	  "PG_PORT=$(PG_PORT)" "port of the local PostgreSQL cluster in $(DATA_DIR)/pg (when DATABASE_URL is unset)" \
+	  "METRICS_PORT=$(METRICS_PORT)" "the worker's /metrics and /healthz on 127.0.0.1 (WORKER_METRICS_ADDR)" \
 	  "KEEP=$(KEEP)" "1: keep everything up after the pipeline until Ctrl-C; 0: stop when it is done" \
 	  "INPUT='$$INPUT'" "PipelineInput JSON of the pipeline make run starts" \
 	  "TEMPORAL=..." "the temporal CLI: one on PATH, else built once into the user cache; now $(TEMPORAL)"
@@ -187,7 +191,8 @@ run: temporal-cli
 	  echo "make run: ingesting the real Congress.gov API at $${CONGRESS_API_BASE_URL:-https://api.congress.gov/v3} with CONGRESS_API_KEY"; \
 	fi; \
 	if [ -z "$$INPUT" ]; then INPUT='{}'; fi; \
-	echo "make run: starting the worker (log: $(DATA_DIR)/worker.log)"; \
+	export WORKER_METRICS_ADDR=$${WORKER_METRICS_ADDR:-127.0.0.1:$(METRICS_PORT)}; \
+	echo "make run: starting the worker (log: $(DATA_DIR)/worker.log; metrics http://$$WORKER_METRICS_ADDR/metrics, health http://$$WORKER_METRICS_ADDR/healthz)"; \
 	LOG_FORMAT=$${LOG_FORMAT:-json} $(DATA_DIR)/bin/worker --probe-paths "$(CURDIR),$(DATA_DIR)" >$(DATA_DIR)/worker.log 2>&1 & pids+=($$!); \
 	for i in $$(seq 1 120); do \
 	  grep -qs '"worker: polling"' $(DATA_DIR)/worker.log && break; \

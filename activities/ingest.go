@@ -84,8 +84,47 @@ type Ingest struct {
 	// Logger receives a line per finished walk and per failure. Nil
 	// discards.
 	Logger *slog.Logger
+	// Metrics counts requests, pages, items and upserts for the worker's
+	// /metrics endpoint. Nil counts nothing.
+	Metrics IngestMetrics
 
 	initOnce sync.Once
+}
+
+// IngestMetrics receives what the ingest activities count, per endpoint:
+// the worker's /metrics endpoint implements it (internal/metrics).
+type IngestMetrics interface {
+	// Request counts one API request with its result: RequestOK,
+	// RequestRateLimited, RequestBudget or RequestError.
+	Request(endpoint, result string)
+	// Page counts a committed page: the items it held and what the
+	// upserts did with them.
+	Page(endpoint string, items int, inserted, updated, unchanged int64)
+}
+
+// Results of an API request, as IngestMetrics counts them.
+const (
+	RequestOK = "ok"
+	// RequestRateLimited: the API answered 429.
+	RequestRateLimited = "rate_limited"
+	// RequestBudget: the shared request budget asked to wait longer than
+	// an activity waits; no request was sent.
+	RequestBudget = "budget"
+	RequestError  = "error"
+)
+
+// requestResult names the result of a Client.Page call for IngestMetrics.
+func requestResult(err error) string {
+	var ae *congress.APIError
+	switch {
+	case err == nil:
+		return RequestOK
+	case errors.Is(err, congress.ErrRateLimited) && errors.As(err, &ae) && ae.Status == 0:
+		return RequestBudget
+	case errors.Is(err, congress.ErrRateLimited):
+		return RequestRateLimited
+	}
+	return RequestError
 }
 
 func (a *Ingest) init() {
@@ -371,6 +410,9 @@ func (a *Ingest) FetchPages(ctx context.Context, in FetchPagesInput) (FetchPages
 		}
 		page, err := a.Client.Page(ctx, target, req.Params, req.Offset)
 		st.Stats.Requests++
+		if a.Metrics != nil {
+			a.Metrics.Request(ep.Name, requestResult(err))
+		}
 		if err != nil {
 			return res, a.failed(ctx, hb, st, in, ep, err)
 		}
@@ -382,6 +424,10 @@ func (a *Ingest) FetchPages(ctx context.Context, in FetchPagesInput) (FetchPages
 			}
 			hb.set(st)
 			return res, classifyDB(err)
+		}
+		if a.Metrics != nil {
+			a.Metrics.Page(ep.Name, int(next.Stats.Items-st.Stats.Items), next.Stats.Inserted-st.Stats.Inserted,
+				next.Stats.Updated-st.Stats.Updated, next.Stats.Unchanged-st.Stats.Unchanged)
 		}
 		st = next
 		st.Failure = FailureState{}

@@ -137,8 +137,7 @@ func TestFetchPagesResumesFromTheCommittedCursor(t *testing.T) {
 	before := b.srv.Requests()
 
 	// An older heartbeat than the database's cursor loses too.
-	var stale activities.WalkState
-	stale = first.State
+	stale := first.State
 	stale.Walk = st.Walk.Clone()
 	b.env.SetHeartbeatDetails(stale)
 

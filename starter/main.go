@@ -5,6 +5,7 @@
 //	starter run [--wait] [--stages analyze,tune] [--input '{...}']
 //	starter tune --plan-only --memory 32GB --cpus 8
 //	starter extensions --catalog
+//	starter report [--since 7d] [--json]
 package main
 
 import (
@@ -40,6 +41,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		reportCommand(),
 		runCommand(),
 		tuneCommand(),
 		extensionsCommand(),

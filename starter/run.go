@@ -112,6 +112,10 @@ func printPipelineSummary(w io.Writer, res workflows.PipelineResult) {
 	if r := res.Ingest; r != nil {
 		printIngestSummary(w, *r)
 	}
+	if r := res.Report; r != nil {
+		fmt.Fprintf(w, "  report:     %s\n", r.Summary)
+		fmt.Fprintf(w, "              stored as ops.reports id %d; starter report prints a fresh one in full\n", r.ID)
+	}
 	fmt.Fprintln(w, "  (starter run --wait --json prints the whole result)")
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/congress"
 	"github.com/opendiscourse/congressflow/internal/logging"
+	"github.com/opendiscourse/congressflow/internal/metrics"
 	"github.com/opendiscourse/congressflow/internal/workerapp"
 )
 
@@ -48,6 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	var (
 		cfg          workerapp.Config
 		printSizing  = fs.Bool("print-sizing", false, "print the sizing plan with the reason for every number, then exit")
+		healthCheck  = fs.Bool("health-check", false, "ask the /healthz of the worker serving on --metrics-addr and exit 0 when it answers 200 (a container health check)")
 		logLevel     = fs.String("log-level", env(config.EnvLogLevel, "info"), "debug, info, warn or error (env LOG_LEVEL)")
 		logFormat    = fs.String("log-format", env(config.EnvLogFormat, "auto"), "text, json or auto: text on a terminal (env LOG_FORMAT)")
 		probePaths   = fs.String("probe-paths", env("CONGRESSFLOW_PROBE_PATHS", "."), "comma-separated paths whose disks the probe reports (env CONGRESSFLOW_PROBE_PATHS)")
@@ -72,6 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL (env DATABASE_URL; empty: the libpq PG* variables)")
 	fs.StringVar(&cfg.PGHostMemory, "pg-host-memory", getenv("PG_HOST_MEMORY"), "database host memory such as 16GB, for tuning a server on another host (env PG_HOST_MEMORY)")
 	fs.DurationVar(&cfg.APIRateWindow, "api-rate-window", time.Hour, "rolling window of the API's limit (env CONGRESS_API_RATE_WINDOW)")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("WORKER_METRICS_ADDR", ""), "serve Prometheus metrics on /metrics and health on /healthz at host:port, such as :9090 (env WORKER_METRICS_ADDR; default: off)")
 	fs.BoolVar(&cfg.ResourceTuner, "resource-tuner", env("WORKER_RESOURCE_TUNER", "") == "true", "size activity slots by memory/CPU use, bounded by the plan (env WORKER_RESOURCE_TUNER=true)")
 	for _, o := range intOverrides {
 		fs.Func(o.flag, fmt.Sprintf("override: %s (env %s)", o.usage, o.env), intSetter(o.flag, o.dst))
@@ -98,6 +101,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	if !set["database-url"] {
 		cfg.DatabaseURL = getenv(config.EnvDatabase)
+	}
+	if *healthCheck {
+		if cfg.MetricsAddr == "" {
+			return errors.New("--health-check: set --metrics-addr or WORKER_METRICS_ADDR to the address the worker serves /healthz on")
+		}
+		hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := metrics.Probe(hctx, cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("unhealthy: %w", err)
+		}
+		fmt.Fprintln(stdout, "healthy")
+		return nil
 	}
 	cfg.ProbePaths = config.SplitList(*probePaths)
 	cfg.PGRestartCommand = strings.TrimSpace(*restartCmd)

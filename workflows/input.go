@@ -49,3 +49,11 @@ func (in *IngestEndpointInput) UnmarshalJSON(data []byte) error {
 	in.problems = strictjson.Unmarshal(data, (*plain)(in))
 	return nil
 }
+
+// UnmarshalJSON decodes a [ReportInput], keeping unknown fields and values
+// of the wrong kind for [ReportInput.Validate].
+func (in *ReportInput) UnmarshalJSON(data []byte) error {
+	type plain ReportInput
+	in.problems = strictjson.Unmarshal(data, (*plain)(in))
+	return nil
+}

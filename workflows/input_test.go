@@ -53,6 +53,14 @@ func TestWorkflowsRejectMisspeltInput(t *testing.T) {
 			wantErr: `input is a string, not a JSON object: give an object such as {} (null also means {})`},
 		{name: "tune not an object", workflow: "TuneWorkflow", input: `[1]`,
 			wantErr: `input is a list, not a JSON object`},
+		{name: "report", workflow: "ReportWorkflow", input: `{"sinse":"7d"}`,
+			wantErr: `unknown field "sinse"; did you mean "since"?`},
+		{name: "report wrong kind", workflow: "ReportWorkflow", input: `{"top":"5"}`,
+			wantErr: `top: got a string, want a whole number`},
+		{name: "report bad period", workflow: "ReportWorkflow", input: `{"since":"7 days","top":500}`,
+			wantErr: `since: "7 days" is not a period such as 7d, 2w or 36h`},
+		{name: "pipeline report", workflow: "PipelineWorkflow", input: `{"report":{"long_runing":"5m"}}`,
+			wantErr: `unknown field "long_runing" in report; did you mean "long_running"?`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,6 +71,7 @@ func TestWorkflowsRejectMisspeltInput(t *testing.T) {
 			env.RegisterActivity(&activities.System{})
 			env.RegisterActivity(&activities.Extensions{})
 			env.RegisterActivity(&activities.Tuning{})
+			env.RegisterActivity(&activities.Reporter{})
 			env.ExecuteWorkflow(tt.workflow, json.RawMessage(tt.input))
 			require.True(t, env.IsWorkflowCompleted())
 			err := env.GetWorkflowError()
@@ -72,7 +81,7 @@ func TestWorkflowsRejectMisspeltInput(t *testing.T) {
 			require.True(t, appErr.NonRetryable())
 			require.True(t, strings.HasPrefix(appErr.Message(), tt.wantErr), "%q", appErr.Message())
 			require.NotContains(t, appErr.Message(), "\n", "one line")
-			for _, name := range []string{"AnalyzeSystem", "PlanTuning", "InstallExtensions", "RevertTuning"} {
+			for _, name := range []string{"AnalyzeSystem", "PlanTuning", "InstallExtensions", "RevertTuning", "Report"} {
 				env.AssertActivityNotCalled(t, name, mock.Anything)
 				env.AssertActivityNotCalled(t, name, mock.Anything, mock.Anything)
 			}
@@ -117,6 +126,8 @@ func TestInputsKnowEveryFieldTheyEncode(t *testing.T) {
 	ingestIn := workflows.IngestInput{Endpoints: []string{"bill"}, Congress: workflows.Congresses{118}, PageSize: 100,
 		PagesPerActivity: 5, MaxParallel: 2, Mode: "incremental"}
 	pipeline.Ingest = ingestIn
+	reportIn := workflows.ReportInput{Since: "7d", Top: 5, LongRunning: "30s"}
+	pipeline.Report = reportIn
 	billEp, _ := congress.EndpointByName("law")
 	walk, err := ingest.New(billEp, ingest.Options{To: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), From: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
 	require.NoError(t, err)
@@ -136,6 +147,7 @@ func TestInputsKnowEveryFieldTheyEncode(t *testing.T) {
 		{in: revert, out: &workflows.RevertInput{}},
 		{in: ingestIn, out: &workflows.IngestInput{}},
 		{in: endpoint, out: &workflows.IngestEndpointInput{}},
+		{in: reportIn, out: &workflows.ReportInput{}},
 	} {
 		data, err := json.Marshal(tt.in)
 		require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/pgext"
+	"github.com/opendiscourse/congressflow/internal/report"
 	"github.com/opendiscourse/congressflow/internal/strictjson"
 )
 
@@ -21,19 +22,21 @@ const (
 	StageTune       = "tune"
 	StageExtensions = "extensions"
 	StageIngest     = "ingest"
+	StageReport     = "report"
 )
 
 // pipelineStages is every stage in run order; a zero-value input runs them
 // all. Tune comes before extensions so that, after a restart (policy signal
 // or command), the extensions stage can create the extensions whose
 // libraries the tune stage added to shared_preload_libraries.
-var pipelineStages = []string{StageAnalyze, StageTune, StageExtensions, StageIngest}
+var pipelineStages = []string{StageAnalyze, StageTune, StageExtensions, StageIngest, StageReport}
 
 // PipelineInput is the input of [PipelineWorkflow]. The zero value is valid
 // and runs every stage with its defaults.
 type PipelineInput struct {
 	// Stages to run. They always run in pipeline order, whatever order they
-	// are listed in. Empty means all: analyze, tune, extensions.
+	// are listed in. Empty means all: analyze, tune, extensions, ingest,
+	// report.
 	Stages []string `json:"stages,omitempty"`
 	// Tune is the input of the tune stage's TuneWorkflow. The zero value is
 	// a dry run. When it names no extensions and the extensions stage runs,
@@ -46,6 +49,9 @@ type PipelineInput struct {
 	// Ingest is the input of the ingest stage's IngestWorkflow. The zero
 	// value walks every default endpoint in full.
 	Ingest IngestInput `json:"ingest"`
+	// Report is the input of the report stage. The zero value reports
+	// without a trend.
+	Report ReportInput `json:"report"`
 	// problems is what decoding found wrong (see input.go).
 	problems strictjson.Problems
 }
@@ -68,6 +74,9 @@ type PipelineResult struct {
 	// Ingest is the ingest stage's result: per endpoint what was walked,
 	// stored and spent, and the rows per table.
 	Ingest *IngestResult `json:"ingest,omitempty"`
+	// Report is the report stage's result: the server, the database and
+	// the last walks after the run (stored in ops.reports).
+	Report *report.Report `json:"report,omitempty"`
 }
 
 // PipelineProgress answers the "progress" query.
@@ -101,6 +110,11 @@ func (in PipelineInput) Validate() error {
 	if slices.Contains(in.stages(), StageIngest) {
 		if err := in.Ingest.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("ingest: %w", err))
+		}
+	}
+	if slices.Contains(in.stages(), StageReport) {
+		if err := in.Report.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("report: %w", err))
 		}
 	}
 	if slices.Contains(in.stages(), StageExtensions) {
@@ -158,6 +172,10 @@ func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, e
 	if v := workflow.GetVersion(ctx, "pipeline-ingest-stage", workflow.DefaultVersion, 1); v == workflow.DefaultVersion {
 		stages = slices.DeleteFunc(stages, func(s string) bool { return s == StageIngest })
 	}
+	// Runs recorded before the report stage existed did not report.
+	if v := workflow.GetVersion(ctx, "pipeline-report-stage", workflow.DefaultVersion, 1); v == workflow.DefaultVersion {
+		stages = slices.DeleteFunc(stages, func(s string) bool { return s == StageReport })
+	}
 	progress := PipelineProgress{Pending: stages, Done: []string{}}
 	if err := workflow.SetQueryHandler(ctx, config.QueryProgress, func() (PipelineProgress, error) {
 		return progress, nil
@@ -206,6 +224,11 @@ func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineResult, e
 			var r IngestResult
 			err = workflow.ExecuteChildWorkflow(cctx, IngestWorkflow, in.Ingest).Get(ctx, &r)
 			result.Ingest = &r
+		case StageReport:
+			var rep *activities.Reporter
+			var r report.Report
+			err = workflow.ExecuteActivity(reportOptions(ctx), rep.Report, in.Report.activityInput()).Get(ctx, &r)
+			result.Report = &r
 		}
 		if err != nil {
 			return result, stepError("stage "+stage, err)
@@ -271,4 +294,5 @@ func Register(r Registry) {
 	r.RegisterWorkflow(IngestWorkflow)
 	r.RegisterWorkflow(IngestEndpointWorkflow)
 	r.RegisterWorkflow(TuneRevertWorkflow)
+	r.RegisterWorkflow(ReportWorkflow)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -15,6 +16,7 @@ import (
 	"github.com/opendiscourse/congressflow/activities"
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/pgext"
+	"github.com/opendiscourse/congressflow/internal/report"
 	"github.com/opendiscourse/congressflow/internal/sysprobe"
 	"github.com/opendiscourse/congressflow/workflows"
 )
@@ -26,6 +28,7 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env.RegisterActivity(&activities.System{})
 	env.RegisterActivity(&activities.Extensions{})
 	env.RegisterActivity(&activities.Tuning{})
+	env.RegisterActivity(&activities.Reporter{})
 	env.RegisterWorkflow(workflows.TuneWorkflow)
 	env.RegisterWorkflow(workflows.IngestWorkflow)
 	return env
@@ -68,14 +71,23 @@ func TestPipelineZeroInputRunsEveryStageInOrder(t *testing.T) {
 			return wantIngest, nil
 		}).Once()
 
+	var rep *activities.Reporter
+	wantReport := report.Report{Summary: "PostgreSQL 15.18: database congressflow 1.0 GiB"}
+	env.OnActivity(rep.Report, mock.Anything, activities.ReportInput{}).
+		Return(func(context.Context, activities.ReportInput) (report.Report, error) {
+			order = append(order, "report")
+			return wantReport, nil
+		}).Once()
+
 	env.ExecuteWorkflow(workflows.PipelineWorkflow, workflows.PipelineInput{})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	var got workflows.PipelineResult
 	require.NoError(t, env.GetWorkflowResult(&got))
-	all := []string{workflows.StageAnalyze, workflows.StageTune, workflows.StageExtensions, workflows.StageIngest}
+	all := []string{workflows.StageAnalyze, workflows.StageTune, workflows.StageExtensions, workflows.StageIngest, workflows.StageReport}
 	require.Equal(t, all, got.Stages)
-	require.Equal(t, []string{"analyze", "tune", "extensions", "ingest"}, order)
+	require.Equal(t, []string{"analyze", "tune", "extensions", "ingest", "report"}, order)
+	require.Equal(t, wantReport, *got.Report)
 	require.Equal(t, wantIngest.Summary, got.Ingest.Summary)
 	require.Equal(t, want, *got.Analysis)
 	require.Equal(t, wantTune, *got.Tune)
@@ -156,4 +168,30 @@ func TestPipelineStageFailureNamesTheStage(t *testing.T) {
 		Return(activities.AnalyzeResult{}, temporal.NewNonRetryableApplicationError("permission denied for schema ops", activities.ErrTypePermission, nil))
 	env.ExecuteWorkflow(workflows.PipelineWorkflow, workflows.PipelineInput{Stages: []string{"analyze"}})
 	require.ErrorContains(t, env.GetWorkflowError(), "stage analyze")
+}
+
+func TestPipelineReportStageTakesItsInput(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	var rep *activities.Reporter
+	env.OnActivity(rep.Report, mock.Anything, activities.ReportInput{Since: 7 * 24 * time.Hour, Top: 5}).
+		Return(report.Report{Summary: "s"}, nil).Once()
+	var in workflows.PipelineInput
+	require.NoError(t, json.Unmarshal([]byte(`{"stages":["report"],"report":{"since":"7d","top":5}}`), &in))
+	env.ExecuteWorkflow(workflows.PipelineWorkflow, in)
+	require.NoError(t, env.GetWorkflowError())
+	var got workflows.PipelineResult
+	require.NoError(t, env.GetWorkflowResult(&got))
+	require.Equal(t, []string{workflows.StageReport}, got.Stages)
+	require.Equal(t, "s", got.Report.Summary)
+	env.AssertExpectations(t)
+}
+
+func TestPipelineRejectsBadReportInput(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	var in workflows.PipelineInput
+	require.NoError(t, json.Unmarshal([]byte(`{"report":{"since":"a week"}}`), &in))
+	env.ExecuteWorkflow(workflows.PipelineWorkflow, in)
+	require.ErrorContains(t, env.GetWorkflowError(), `report: since: "a week" is not a period such as 7d, 2w or 36h`)
 }

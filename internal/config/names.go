@@ -27,6 +27,7 @@ const (
 	TuneIDPrefix     = "congressflow-tune-"
 	RevertIDPrefix   = "congressflow-tune-revert-"
 	IngestIDPrefix   = "congressflow-ingest-"
+	ReportIDPrefix   = "congressflow-report-"
 )
 
 // ServerLockIDPrefix starts the workflow ID under which changes to one

@@ -22,13 +22,17 @@ const dialTimeout = 15 * time.Second
 // DialTemporal connects to Temporal with the standard environment
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, the temporal.toml
 // profile), logging through logger. It returns the namespace it uses. Its
-// errors are one line and say how to fix them.
-func DialTemporal(ctx context.Context, logger *slog.Logger) (client.Client, string, error) {
+// errors are one line and say how to fix them. adjust, if given, change
+// the options before dialling (the worker sets its metrics handler).
+func DialTemporal(ctx context.Context, logger *slog.Logger, adjust ...func(*client.Options)) (client.Client, string, error) {
 	opts, err := envconfig.LoadDefaultClientOptions()
 	if err != nil {
 		return nil, "", fmt.Errorf("load Temporal client settings: %w (check the TEMPORAL_* variables and the temporal.toml profile)", err)
 	}
 	opts.Logger = tlog.NewStructuredLogger(logger)
+	for _, f := range adjust {
+		f(&opts)
+	}
 	dialCtx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	c, err := client.DialContext(dialCtx, opts)

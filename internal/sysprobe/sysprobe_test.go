@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -201,4 +202,16 @@ func TestFormatBytes(t *testing.T) {
 	} {
 		require.Equal(t, want, FormatBytes(in), "FormatBytes(%d)", in)
 	}
+}
+
+func TestSelfReadsThisProcess(t *testing.T) {
+	t.Parallel()
+	u, err := Self(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, os.Getpid(), u.PID)
+	require.Positive(t, u.RSSBytes)
+	require.Positive(t, u.Goroutines)
+	require.False(t, u.StartedAt.IsZero())
+	require.True(t, u.StartedAt.Before(time.Now().Add(time.Second)))
+	require.GreaterOrEqual(t, u.CPUPercent(time.Now()), 0.0)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/opendiscourse/congressflow/activities"
@@ -22,6 +23,7 @@ import (
 	"github.com/opendiscourse/congressflow/internal/config"
 	"github.com/opendiscourse/congressflow/internal/congress"
 	"github.com/opendiscourse/congressflow/internal/logging"
+	"github.com/opendiscourse/congressflow/internal/metrics"
 	"github.com/opendiscourse/congressflow/internal/pgext"
 	"github.com/opendiscourse/congressflow/internal/pgtune"
 	"github.com/opendiscourse/congressflow/internal/sizing"
@@ -76,6 +78,13 @@ type Config struct {
 	// TemporalClient, when set, is used instead of dialling Temporal from
 	// the environment (tests hand in a dev server's client).
 	TemporalClient client.Client
+	// TemporalNamespace is TemporalClient's namespace. Default "default".
+	TemporalNamespace string
+	// MetricsAddr is where the worker serves Prometheus metrics on
+	// /metrics and its health on /healthz: host:port, such as
+	// 127.0.0.1:9090 or :9090 (every interface). Empty (the default)
+	// serves neither.
+	MetricsAddr string
 }
 
 // defaultAPIRequestsPerHour is api.data.gov's hourly limit per key.
@@ -178,6 +187,23 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	// /healthz answers from the start: 503 until the worker polls.
+	var (
+		health metrics.Health
+		met    *metrics.Metrics
+	)
+	health.SetPolling(false, "starting")
+	if cfg.MetricsAddr != "" {
+		met = metrics.New(logger)
+		defer met.Close()
+		srv, err := metrics.Listen(cfg.MetricsAddr, met, &health)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		logger.InfoContext(ctx, "worker: serving metrics and health",
+			"metrics", "http://"+srv.Addr()+metrics.PathMetrics, "health", "http://"+srv.Addr()+metrics.PathHealth)
+	}
 	prober := newProber(cfg, logger)
 	plan, profile, dbErr, err := probeAndSize(ctx, cfg, prober)
 	if err != nil {
@@ -207,36 +233,83 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return fmt.Errorf("migrate database: %w", err)
 	}
 	logger.InfoContext(ctx, "worker: database ready", "migrations_applied", len(applied), "pool", store.LogValue(pool.Config()))
-
-	c := cfg.TemporalClient
-	if c == nil {
-		if c, _, err = config.DialTemporal(ctx, logger); err != nil {
-			return err
-		}
-		defer c.Close()
+	if met != nil {
+		met.ObservePool(pool)
 	}
+	health.AddCheck("database", func(ctx context.Context) error {
+		if err := pool.Ping(ctx); err != nil {
+			return fmt.Errorf("ping %s: %w", store.Describe(pool.Config().ConnConfig), store.Translate(err))
+		}
+		return nil
+	})
+
+	c, err := temporalClient(ctx, cfg, met, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	health.AddCheck("temporal", func(ctx context.Context) error {
+		_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
+		return err
+	})
 
 	opts, err := workerOptions(plan, cfg, prober.SysInfo(profile))
 	if err != nil {
 		return err
 	}
-	api, err := newCongressClient(ctx, cfg, plan, pool, logger)
+	api, err := newCongressClient(ctx, cfg, plan, pool, met, logger)
 	if err != nil {
 		return err
 	}
-	w := worker.New(c, cfg.TaskQueue, opts)
-	Register(w, Deps{Pool: pool, Logger: logger, Prober: prober, Config: cfg, Congress: api})
-	logger.InfoContext(ctx, "worker: polling", "task_queue", cfg.TaskQueue)
-	stop := make(chan any)
-	go func() {
-		<-ctx.Done()
-		close(stop)
-	}()
-	if err := w.Run(stop); err != nil {
-		return fmt.Errorf("run worker: %w", err)
+	fatal := make(chan error, 1)
+	opts.OnFatalError = func(err error) {
+		select {
+		case fatal <- err:
+		default:
+		}
 	}
+	w := worker.New(c, cfg.TaskQueue, opts)
+	Register(w, Deps{Pool: pool, Logger: logger, Prober: prober, Config: cfg, Congress: api, Metrics: met})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	health.SetPolling(true, "")
+	logger.InfoContext(ctx, "worker: polling", "task_queue", cfg.TaskQueue)
+	var runErr error
+	select {
+	case <-ctx.Done():
+		health.SetPolling(false, "stopping")
+	case err := <-fatal:
+		health.SetPolling(false, "stopped: "+err.Error())
+		runErr = fmt.Errorf("run worker: %w", err)
+	}
+	w.Stop()
 	logger.Info("worker: stopped")
-	return nil
+	return runErr
+}
+
+// temporalClient is the worker's Temporal client: cfg.TemporalClient, or
+// one dialled from the environment. With metrics, it reports the SDK's
+// series to them (a given client is shared, under a client of its own).
+// Close it when done.
+func temporalClient(ctx context.Context, cfg Config, met *metrics.Metrics, logger *slog.Logger) (client.Client, error) {
+	if cfg.TemporalClient == nil {
+		c, _, err := config.DialTemporal(ctx, logger, func(o *client.Options) {
+			if met != nil {
+				o.MetricsHandler = met.Temporal()
+			}
+		})
+		return c, err
+	}
+	opts := client.Options{Namespace: cmp.Or(cfg.TemporalNamespace, client.DefaultNamespace), Logger: tlog.NewStructuredLogger(logger)}
+	if met != nil {
+		opts.MetricsHandler = met.Temporal()
+	}
+	c, err := client.NewClientFromExistingWithContext(ctx, cfg.TemporalClient, opts)
+	if err != nil {
+		return nil, fmt.Errorf("share the Temporal client: %w", err)
+	}
+	return c, nil
 }
 
 func workerOptions(plan sizing.Plan, cfg Config, info worker.SysInfoProvider) (worker.Options, error) {
@@ -300,7 +373,7 @@ func resourceTuner(plan sizing.Plan, info worker.SysInfoProvider) (worker.Worker
 // newCongressClient builds the process's one Congress.gov client: every
 // ingest activity of this worker shares its connections, and every worker
 // on this database shares the key's rate budget (internal/budget).
-func newCongressClient(ctx context.Context, cfg Config, plan sizing.Plan, pool *pgxpool.Pool, logger *slog.Logger) (*congress.Client, error) {
+func newCongressClient(ctx context.Context, cfg Config, plan sizing.Plan, pool *pgxpool.Pool, met *metrics.Metrics, logger *slog.Logger) (*congress.Client, error) {
 	cc := cfg.Congress
 	if cc.APIKey == "" {
 		cc.APIKey = congress.DemoKey
@@ -314,6 +387,9 @@ func newCongressClient(ctx context.Context, cfg Config, plan sizing.Plan, pool *
 			return nil, err
 		}
 		cc.Limiter = b
+	}
+	if met != nil {
+		cc.Limiter = met.TimeLimiter(cc.Limiter)
 	}
 	cc.Logger = logger
 	api, err := congress.New(cc)
@@ -334,6 +410,9 @@ type Deps struct {
 	Config Config
 	// Congress is the Congress.gov client of the ingest activities.
 	Congress *congress.Client
+	// Metrics, when the worker serves them, counts what the activities
+	// do. Nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Register registers every workflow and activity on w.
@@ -345,12 +424,17 @@ func Register(w worker.Registry, d Deps) {
 		Logger: d.Logger,
 	})
 	w.RegisterActivity(&activities.Extensions{Pool: d.Pool, Catalog: pgext.Default(), Logger: d.Logger})
-	w.RegisterActivity(&activities.Ingest{
+	ingest := &activities.Ingest{
 		Pool:    d.Pool,
 		Client:  d.Congress,
 		BaseURL: d.Config.Congress.WithDefaults().BaseURL,
 		Logger:  d.Logger,
-	})
+	}
+	if d.Metrics != nil {
+		ingest.Metrics = d.Metrics.Ingest()
+	}
+	w.RegisterActivity(ingest)
+	w.RegisterActivity(&activities.Reporter{Pool: d.Pool, Logger: d.Logger})
 	w.RegisterActivity(&activities.Tuning{
 		Pool:           d.Pool,
 		Prober:         d.Prober,

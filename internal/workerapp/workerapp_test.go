@@ -106,7 +106,11 @@ func TestPipelineAnalyzeStoresTheReturnedProfile(t *testing.T) {
 	require.NoError(t, err)
 	var res workflows.PipelineResult
 	require.NoError(t, run.Get(b.ctx, &res))
-	require.Equal(t, []string{workflows.StageAnalyze, workflows.StageTune, workflows.StageExtensions, workflows.StageIngest}, res.Stages)
+	require.Equal(t, []string{workflows.StageAnalyze, workflows.StageTune, workflows.StageExtensions, workflows.StageIngest,
+		workflows.StageReport}, res.Stages)
+	require.NotNil(t, res.Report)
+	require.Positive(t, res.Report.ID)
+	require.Len(t, res.Report.Ingest, len(workflows.DefaultEndpoints), "the report shows the walks the run made")
 	require.NotNil(t, res.Ingest)
 	require.Empty(t, res.Ingest.Failed)
 	require.Len(t, res.Ingest.Rows, len(workflows.DefaultEndpoints))
