@@ -69,31 +69,31 @@ func TestMetricsDuringAnIngest(t *testing.T) {
 		Latency: 20 * time.Millisecond, RateLimit: 10, RateWindow: 2 * time.Second}, false)
 	addr := freeAddr(t)
 	cfg := workerapp.Config{
-		DatabaseURL: b.dbURL, TaskQueue: b.queue, TemporalClient: b.client, StopTimeout: 5 * time.Second,
-		Congress:           congress.Config{BaseURL: b.srv.URL(), APIKey: ingestKey},
+		DatabaseURL: b.DBURL, TaskQueue: b.Queue, TemporalClient: b.Client, StopTimeout: 5 * time.Second,
+		Congress:           congress.Config{BaseURL: b.Fake.URL(), APIKey: ingestKey},
 		APIRequestsPerHour: 10_000_000,
 		// The worker counts the announced 10 requests in 1 s, the fake in
 		// 2 s: it overshoots, and the fake answers 429.
 		APIRateWindow: time.Second,
 		MetricsAddr:   addr,
 	}
-	logger := slog.New(slog.NewJSONHandler(b.log, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	runCtx, stop := context.WithCancel(b.ctx)
+	logger := slog.New(slog.NewJSONHandler(b.Log, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	runCtx, stop := context.WithCancel(b.Ctx)
 	done := make(chan error, 1)
 	go func() { done <- workerapp.Run(runCtx, cfg, logger) }()
 	t.Cleanup(func() {
 		stop()
 		require.NoError(t, <-done)
 		if t.Failed() {
-			t.Logf("worker log:\n%s", b.log.String())
+			t.Logf("worker log:\n%s", b.Log.String())
 		}
 	})
-	waitForWorker(t, &testBundle{ctx: b.ctx, client: b.client, queue: b.queue})
+	waitForWorker(t, &testBundle{ctx: b.Ctx, client: b.Client, queue: b.Queue})
 
-	run := b.start(t, "ingest-metrics", workflows.IngestInput{Endpoints: []string{"bill"}, PagesPerActivity: 2})
+	run := b.Start(t, "ingest-metrics", workflows.IngestInput{Endpoints: []string{"bill"}, PagesPerActivity: 2})
 	finished := make(chan error, 1)
 	var res workflows.IngestResult
-	go func() { finished <- run.Get(b.ctx, &res) }()
+	go func() { finished <- run.Get(b.Ctx, &res) }()
 
 	const pages = `congressflow_ingest_pages_total{endpoint="bill"}`
 	var seen []float64 // distinct page counts scraped while the walk ran
@@ -136,7 +136,7 @@ wait:
 	require.EqualValues(t, bill.Requests, ok+limited+budget+failed)
 	require.EqualValues(t, bill.RateLimited, limited+budget)
 	require.Positive(t, limited, "the fake answered 429")
-	require.EqualValues(t, b.srv.Responses(http.StatusTooManyRequests), limited, "every 429 counted once")
+	require.EqualValues(t, b.Fake.Responses(http.StatusTooManyRequests), limited, "every 429 counted once")
 	require.Positive(t, sample(t, body, `congressflow_api_limiter_wait_seconds_total`), "requests waited after the 429s")
 	require.Positive(t, sample(t, body, `congressflow_pool_acquires_total`))
 	require.Positive(t, sample(t, body, `congressflow_pool_max_conns`))

@@ -10,13 +10,14 @@ import (
 	"go.temporal.io/api/enums/v1"
 
 	"github.com/opendiscourse/congressflow/internal/congresstest"
+	"github.com/opendiscourse/congressflow/internal/e2e"
 	"github.com/opendiscourse/congressflow/workflows"
 )
 
 // watermarks returns every endpoint's watermark across congresses.
 func (b *ingestBundle) watermarks(t *testing.T) map[string]time.Time {
 	t.Helper()
-	rows, err := b.pool.Query(b.ctx, `SELECT endpoint, watermark FROM ops.sync_state WHERE congress = 0`)
+	rows, err := b.Pool.Query(b.Ctx, `SELECT endpoint, watermark FROM ops.sync_state WHERE congress = 0`)
 	require.NoError(t, err)
 	out := map[string]time.Time{}
 	for rows.Next() {
@@ -36,21 +37,21 @@ func (b *ingestBundle) watermarks(t *testing.T) map[string]time.Time {
 func TestIncrementalSyncAfterAFullRun(t *testing.T) {
 	t.Parallel()
 	b := ingestSetup(t, congresstest.Options{ItemsPerEndpoint: 300, Items: map[string]int{"bill": 3000}, Seed: 21}, true)
-	full := b.start(t, "ingest-full-then-incremental", workflows.IngestInput{})
+	full := b.Start(t, "ingest-full-then-incremental", workflows.IngestInput{})
 	var first workflows.IngestResult
-	require.NoError(t, full.Get(b.ctx, &first))
+	require.NoError(t, full.Get(b.Ctx, &first))
 	marks := b.watermarks(t)
 	require.Len(t, marks, len(workflows.DefaultEndpoints), "a full run sets every endpoint's watermark")
 
 	time.Sleep(1100 * time.Millisecond) // changes land after the watermark's second
-	_, err := b.srv.Touch("bill", 100)
+	_, err := b.Fake.Touch("bill", 100)
 	require.NoError(t, err)
-	_, err = b.srv.Insert("bill", 50)
+	_, err = b.Fake.Insert("bill", 50)
 	require.NoError(t, err)
 
-	inc := b.start(t, "ingest-incremental", workflows.IngestInput{Mode: "incremental"})
+	inc := b.Start(t, "ingest-incremental", workflows.IngestInput{Mode: "incremental"})
 	var res workflows.IngestResult
-	require.NoError(t, inc.Get(b.ctx, &res))
+	require.NoError(t, inc.Get(b.Ctx, &res))
 	t.Logf("full: %s", first.Summary)
 	t.Logf("incremental: %s", res.Summary)
 	for _, e := range res.Endpoints {
@@ -71,11 +72,11 @@ func TestIncrementalSyncAfterAFullRun(t *testing.T) {
 	for e, m := range marks {
 		require.True(t, after[e].After(m), "%s: the watermark advances", e)
 	}
-	b.requireTablesEqualSource(t, workflows.DefaultEndpoints...)
+	b.RequireTablesEqualSource(t, workflows.DefaultEndpoints...)
 
 	// A quiet hour later (nothing changed): a few dozen requests at most.
-	quiet := b.start(t, "ingest-quiet", workflows.IngestInput{Mode: "incremental"})
-	require.NoError(t, quiet.Get(b.ctx, &res))
+	quiet := b.Start(t, "ingest-quiet", workflows.IngestInput{Mode: "incremental"})
+	require.NoError(t, quiet.Get(b.Ctx, &res))
 	t.Logf("quiet: %s", res.Summary)
 	require.LessOrEqual(t, res.Requests, 40)
 	require.Zero(t, res.Inserted+res.Updated)
@@ -87,33 +88,33 @@ func TestIncrementalSyncAfterAFullRun(t *testing.T) {
 func TestWatermarkNeverPassesAnUnfinishedWindow(t *testing.T) {
 	t.Parallel()
 	b := ingestSetup(t, congresstest.Options{ItemsPerEndpoint: 1, Items: map[string]int{"bill": 4000}, Latency: 30 * time.Millisecond, Seed: 23}, false)
-	bin := buildWorker(t)
-	w := b.spawn(t, bin, 1)
-	full := b.start(t, "ingest-before-kill", workflows.IngestInput{Endpoints: []string{"bill"}})
-	require.NoError(t, full.Get(b.ctx, nil))
+	bin := e2e.BuildWorker(t)
+	w := b.Spawn(t, bin, 1)
+	full := b.Start(t, "ingest-before-kill", workflows.IngestInput{Endpoints: []string{"bill"}})
+	require.NoError(t, full.Get(b.Ctx, nil))
 	before := b.watermarks(t)["bill"]
 	require.False(t, before.IsZero())
 
 	time.Sleep(1100 * time.Millisecond)
-	_, err := b.srv.Touch("bill", 2500) // an incremental window of ten pages
+	_, err := b.Fake.Touch("bill", 2500) // an incremental window of ten pages
 	require.NoError(t, err)
-	run := b.start(t, "ingest-killed", workflows.IngestInput{Endpoints: []string{"bill"}, Mode: "incremental", PagesPerActivity: 3})
+	run := b.Start(t, "ingest-killed", workflows.IngestInput{Endpoints: []string{"bill"}, Mode: "incremental", PagesPerActivity: 3})
 	var walk string
 	require.Eventually(t, func() bool {
-		return b.pool.QueryRow(b.ctx, `SELECT walk_id FROM ops.ingest_cursors c JOIN ops.ingest_runs r USING (walk_id)
+		return b.Pool.QueryRow(b.Ctx, `SELECT walk_id FROM ops.ingest_cursors c JOIN ops.ingest_runs r USING (walk_id)
 WHERE r.mode = 'incremental' AND c.seq >= 4`).Scan(&walk) == nil
 	}, 2*time.Minute, 20*time.Millisecond)
 	require.NoError(t, w.Process.Signal(syscall.SIGKILL))
 	_ = w.Wait()
 	require.Equal(t, before, b.watermarks(t)["bill"], "killed mid-walk: the watermark has not moved")
 
-	w = b.spawn(t, bin, 2)
+	w = b.Spawn(t, bin, 2)
 	t.Cleanup(func() { _ = w.Process.Signal(syscall.SIGTERM); _ = w.Wait() })
-	require.NoError(t, run.Get(b.ctx, nil))
+	require.NoError(t, run.Get(b.Ctx, nil))
 	var to time.Time
-	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT window_to FROM ops.ingest_runs WHERE walk_id = $1`, walk).Scan(&to))
+	require.NoError(t, b.Pool.QueryRow(b.Ctx, `SELECT window_to FROM ops.ingest_runs WHERE walk_id = $1`, walk).Scan(&to))
 	require.Equal(t, to, b.watermarks(t)["bill"], "finished: the watermark is the walk's window end")
-	b.requireTablesEqualSource(t, "bill")
+	b.RequireTablesEqualSource(t, "bill")
 }
 
 // TestSharedBudgetHoldsTheRate: a fake enforcing 5 requests a second (300
@@ -130,22 +131,22 @@ func TestSharedBudgetHoldsTheRate(t *testing.T) {
 			const perMinute = 300
 			b := ingestSetup(t, congresstest.Options{ItemsPerEndpoint: 300, Items: map[string]int{"bill": 20000, "member": 3000},
 				RateLimit: perMinute, RateWindow: time.Minute, Seed: 25}, false)
-			bin := buildWorker(t)
+			bin := e2e.BuildWorker(t)
 			for i := range tt.procs {
-				w := b.spawnWith(t, bin, i+1, "CONGRESS_API_RATE_WINDOW=1m", "CONGRESS_API_REQUESTS_PER_HOUR=300")
+				w := b.Spawn(t, bin, i+1, "CONGRESS_API_RATE_WINDOW=1m", "CONGRESS_API_REQUESTS_PER_HOUR=300")
 				t.Cleanup(func() { _ = w.Process.Signal(syscall.SIGTERM); _ = w.Wait() })
 			}
-			run := b.start(t, "ingest-budget", workflows.IngestInput{MaxParallel: 6, PagesPerActivity: 100})
+			run := b.Start(t, "ingest-budget", workflows.IngestInput{MaxParallel: 6, PagesPerActivity: 100})
 			var res workflows.IngestResult
-			require.NoError(t, run.Get(b.ctx, &res))
-			b.requireTablesEqualSource(t, workflows.DefaultEndpoints...)
-			first, last := b.srv.RequestSpan()
-			n := b.srv.Requests()
+			require.NoError(t, run.Get(b.Ctx, &res))
+			b.RequireTablesEqualSource(t, workflows.DefaultEndpoints...)
+			first, last := b.Fake.RequestSpan()
+			n := b.Fake.Requests()
 			achieved := float64(n-1) / last.Sub(first).Seconds()
 			ratio := achieved / (perMinute / 60.0)
 			t.Logf("%d process(es): %d requests in %s: %.3f requests/s, %.3f of the allowed 5/s; 429s: %d",
-				tt.procs, n, last.Sub(first).Round(time.Millisecond), achieved, ratio, b.srv.Responses(http.StatusTooManyRequests))
-			require.Zero(t, b.srv.Responses(http.StatusTooManyRequests), "no 429")
+				tt.procs, n, last.Sub(first).Round(time.Millisecond), achieved, ratio, b.Fake.Responses(http.StatusTooManyRequests))
+			require.Zero(t, b.Fake.Responses(http.StatusTooManyRequests), "no 429")
 			require.GreaterOrEqual(t, ratio, tt.min)
 			require.Len(t, b.workers(t, run.GetID()), tt.procs, "every process took part")
 		})
@@ -158,7 +159,7 @@ func (b *ingestBundle) workers(t *testing.T, id string) map[string]bool {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, e := range workflows.DefaultEndpoints {
-		iter := b.client.GetWorkflowHistory(b.ctx, id+"-"+e, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		iter := b.Client.GetWorkflowHistory(b.Ctx, id+"-"+e, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for iter.HasNext() {
 			ev, err := iter.Next()
 			require.NoError(t, err)
