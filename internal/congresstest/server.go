@@ -98,6 +98,18 @@ type Options struct {
 	// is not the last with an empty list, count and links unchanged (#365);
 	// asking again returns the items.
 	EmptyPageEvery int
+	// ThrottleEvery, when > 0, starts a burst of 429 OVER_RATE_LIMIT
+	// answers at every ThrottleEvery-th accepted request, as a key that
+	// other clients share runs dry: for ThrottleFor (default 2 s) every
+	// request is answered 429 with a Retry-After of the seconds left,
+	// whatever RateLimit says.
+	ThrottleEvery int
+	ThrottleFor   time.Duration
+	// Malformed names, per endpoint, list offsets whose page is always
+	// answered 200 with a JSON body cut off in the middle of an item, as a
+	// proxy that drops the connection would leave it; asking again does
+	// not help.
+	Malformed map[string][]int
 	// Now is the clock used for touched and inserted items and the rate
 	// window. Default time.Now.
 	Now func() time.Time
@@ -137,6 +149,10 @@ type Handler struct {
 	urls       []string
 	urlNext    int
 	windows    map[string][]time.Time
+	accepted   int64     // requests past the key check, for ThrottleEvery
+	throttled  int64     // 429 answers sent
+	dryUntil   time.Time // end of the current ThrottleEvery burst
+	malformed  int64     // pages answered with a cut-off body
 }
 
 // NewHandler returns a fake for opts, or an error naming the bad option.
@@ -153,8 +169,13 @@ func NewHandler(opts Options) (*Handler, error) {
 			errs = append(errs, fmt.Errorf("options ServerErrorRate and SlowRate must be within [0, 1], got %v", r))
 		}
 	}
-	if opts.TouchCount < 0 || opts.InsertCount < 0 || opts.ShortPageBy < 0 || opts.EmptyPageEvery < 0 {
-		errs = append(errs, errors.New("options TouchCount, InsertCount, ShortPageBy and EmptyPageEvery must not be negative"))
+	if opts.TouchCount < 0 || opts.InsertCount < 0 || opts.ShortPageBy < 0 || opts.EmptyPageEvery < 0 || opts.ThrottleEvery < 0 || opts.ThrottleFor < 0 {
+		errs = append(errs, errors.New("options TouchCount, InsertCount, ShortPageBy, EmptyPageEvery, ThrottleEvery and ThrottleFor must not be negative"))
+	}
+	for name := range opts.Malformed {
+		if _, ok := congress.EndpointByName(name); !ok {
+			errs = append(errs, fmt.Errorf("option Malformed names unknown endpoint %q", name))
+		}
 	}
 	for name, n := range opts.Ties {
 		if _, ok := congress.EndpointByName(name); !ok || n < 0 {
@@ -176,6 +197,7 @@ func NewHandler(opts Options) (*Handler, error) {
 	opts.ItemsPerEndpoint = cmp.Or(opts.ItemsPerEndpoint, DefaultItemsPerEndpoint)
 	opts.RateWindow = cmp.Or(opts.RateWindow, time.Hour)
 	opts.ShortPageBy = cmp.Or(opts.ShortPageBy, 1)
+	opts.ThrottleFor = cmp.Or(opts.ThrottleFor, 2*time.Second)
 	h := &Handler{
 		opts:       opts,
 		now:        opts.Now,
@@ -267,13 +289,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeJSON(w, http.StatusForbidden, gatewayError(congress.CodeAPIKeyInvalid, "An invalid api_key was supplied. Get one at https://api.congress.gov:443"))
 		return
 	}
+	if retry, dry := h.dry(); dry {
+		w.Header().Set("Retry-After", strconv.Itoa(max(int(math.Ceil(retry.Seconds())), 1)))
+		h.overLimit(w)
+		return
+	}
 	if h.opts.RateLimit > 0 {
 		remaining, retry, ok := h.take(key)
 		w.Header().Set("X-Ratelimit-Limit", strconv.Itoa(h.opts.RateLimit))
 		w.Header().Set("X-Ratelimit-Remaining", strconv.Itoa(remaining))
 		if !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(max(int(math.Ceil(retry.Seconds())), 1)))
-			h.writeJSON(w, http.StatusTooManyRequests, gatewayError(congress.CodeOverRateLimit, "You have exceeded your rate limit. Try again later or contact us for assistance: https://api.congress.gov:443"))
+			h.overLimit(w)
 			return
 		}
 	}
@@ -485,6 +512,17 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, ds *dataset, cong
 		h.writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error()})
 		return
 	}
+	if slices.Contains(h.opts.Malformed[ds.ep.Name], offset) {
+		// Cut inside the first item, so no decoder can take the page.
+		cut := bytes.IndexByte(body, '[')
+		if len(raws) > 0 {
+			cut = bytes.Index(body, raws[0][:1]) + len(raws[0])/2
+		}
+		body = body[:max(cut, len(body)/2)]
+		h.mu.Lock()
+		h.malformed++
+		h.mu.Unlock()
+	}
 	h.write(w, http.StatusOK, "application/json", body)
 }
 
@@ -570,6 +608,34 @@ func (h *Handler) take(key string) (remaining int, retry time.Duration, ok bool)
 	win = append(win, now)
 	h.windows[key] = win
 	return h.opts.RateLimit - len(win), 0, true
+}
+
+// dry counts an accepted request and says whether it falls in a burst of
+// ThrottleEvery, and how long the burst has left.
+func (h *Handler) dry() (time.Duration, bool) {
+	if h.opts.ThrottleEvery <= 0 {
+		return 0, false
+	}
+	now := h.now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if now.Before(h.dryUntil) {
+		return h.dryUntil.Sub(now), true
+	}
+	h.accepted++
+	if h.accepted%int64(h.opts.ThrottleEvery) != 0 {
+		return 0, false
+	}
+	h.dryUntil = now.Add(h.opts.ThrottleFor)
+	return h.opts.ThrottleFor, true
+}
+
+// overLimit answers 429 OVER_RATE_LIMIT with the gateway's body.
+func (h *Handler) overLimit(w http.ResponseWriter) {
+	h.mu.Lock()
+	h.throttled++
+	h.mu.Unlock()
+	h.writeJSON(w, http.StatusTooManyRequests, gatewayError(congress.CodeOverRateLimit, "You have exceeded your rate limit. Try again later or contact us for assistance: https://api.congress.gov:443"))
 }
 
 // draw decides whether a request is slow or fails, from the seeded source.
@@ -720,6 +786,21 @@ func (h *Handler) HTMLErrors() int64 {
 	return h.htmlErrors
 }
 
+// Throttled returns the number of 429 answers sent, by RateLimit or by
+// ThrottleEvery.
+func (h *Handler) Throttled() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.throttled
+}
+
+// MalformedPages returns the number of pages answered with a cut-off body.
+func (h *Handler) MalformedPages() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.malformed
+}
+
 // EmptyPages returns the number of pages emptied by EmptyPageEvery.
 func (h *Handler) EmptyPages() int64 {
 	h.mu.Lock()
@@ -750,6 +831,7 @@ func (h *Handler) ResetStats() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.requests, h.htmlErrors, h.shortPages, h.fullPages, h.emptyPages, h.midPages = 0, 0, 0, 0, 0, 0
+	h.accepted, h.throttled, h.malformed, h.dryUntil = 0, 0, 0, time.Time{}
 	h.byEndpoint, h.byStatus, h.windows = map[string]int64{}, map[int]int64{}, map[string][]time.Time{}
 	h.urls, h.urlNext = nil, 0
 	h.firstAt, h.lastAt = time.Time{}, time.Time{}

@@ -463,3 +463,51 @@ func TestEmptyPagesComeBackWhenAskedAgain(t *testing.T) {
 	require.Len(t, again.Items, 250)
 	require.EqualValues(t, 1, srv.EmptyPages())
 }
+
+// TestThrottleBurstsAndMalformedPages: every ThrottleEvery-th request opens
+// a burst of 429s with a Retry-After that counts down; a Malformed offset
+// stays cut off however often it is asked for, the other offsets do not.
+func TestThrottleBurstsAndMalformedPages(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	srv := congresstest.NewServer(congresstest.Options{APIKeys: []string{key}, ItemsPerEndpoint: 30, Now: func() time.Time { return now },
+		ThrottleEvery: 3, ThrottleFor: 5 * time.Second, Malformed: map[string][]int{"member": {10}}})
+	t.Cleanup(srv.Close)
+	auth := map[string]string{"X-Api-Key": key}
+	page := srv.URL() + "/member?format=json&limit=10&offset="
+
+	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests, http.StatusTooManyRequests} {
+		resp, body := get(t, page+"0", auth)
+		require.Equal(t, want, resp.StatusCode, "request %d: %s", i+1, body)
+		if want == http.StatusTooManyRequests {
+			require.JSONEq(t, `{"error": {"code": "OVER_RATE_LIMIT", "message": "You have exceeded your rate limit. Try again later or contact us for assistance: https://api.congress.gov:443"}}`, body)
+			require.Equal(t, "5", resp.Header.Get("Retry-After"))
+		}
+	}
+	now = now.Add(3 * time.Second)
+	resp, _ := get(t, page+"0", auth)
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	require.Equal(t, "2", resp.Header.Get("Retry-After"), "the burst's time left")
+	now = now.Add(2 * time.Second)
+	require.EqualValues(t, 3, srv.Throttled())
+
+	for range 3 {
+		now = now.Add(10 * time.Second) // past any burst this request opens
+		resp, body := get(t, page+"10", auth)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			continue
+		}
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.False(t, json.Valid([]byte(body)), "offset 10 stays malformed: %s", body)
+		require.Contains(t, body, `"members": [`)
+	}
+	require.EqualValues(t, 2, srv.MalformedPages())
+	now = now.Add(10 * time.Second)
+	resp, body := get(t, page+"20", auth)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.True(t, json.Valid([]byte(body)))
+
+	_, err := congresstest.NewHandler(congresstest.Options{Malformed: map[string][]int{"bils": {0}}, ThrottleEvery: -1})
+	require.ErrorContains(t, err, `option Malformed names unknown endpoint "bils"`)
+	require.ErrorContains(t, err, "ThrottleEvery")
+}

@@ -56,6 +56,8 @@ func run(args []string) error {
 	fs.IntVar(&opts.CountLiesBy, "count-lies-by", 0, "added to every reported count")
 	fs.IntVar(&opts.ShortPageEvery, "short-page-every", 0, "cut every Nth full page short by one item")
 	fs.IntVar(&opts.EmptyPageEvery, "empty-page-every", 0, "answer every Nth page before the end with an empty list once")
+	fs.IntVar(&opts.ThrottleEvery, "throttle-every", 0, "answer 429 with Retry-After for -throttle-for from every Nth accepted request on")
+	fs.DurationVar(&opts.ThrottleFor, "throttle-for", 2*time.Second, "length of a -throttle-every burst")
 	fs.BoolVar(&opts.ShuffleTies, "shuffle-ties", false, "serve items with equal update values in a new order on every request")
 	items := fs.String("items-per", "", "comma-separated endpoint=count overrides, e.g. bill=20000,member=3000")
 	ties := fs.String("ties", "", "comma-separated endpoint=count: items sharing one update time (a bulk reprocessing), e.g. bill=3000")
