@@ -710,11 +710,13 @@ func TestJoinKey(t *testing.T) {
 		{[]string{"119", "2", ""}, "119|2|"},
 		{[]string{"a|b", "c"}, `a\|b|c`},
 		{[]string{`a\`, "b"}, `a\\|b`},
+		{[]string{"\xff|"}, "\xff\\|"},
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, congress.JoinKey(tt.parts))
 	}
 	require.NotEqual(t, congress.JoinKey([]string{"a|b", "c"}), congress.JoinKey([]string{"a", "b|c"}))
+	require.NotEqual(t, congress.JoinKey([]string{"\xff|"}), congress.JoinKey([]string{"\ufffd|"}), "invalid UTF-8 keeps its bytes")
 }
 
 // BenchmarkDecodePage250 decodes a 250-item bill page as served by the

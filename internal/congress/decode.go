@@ -275,11 +275,14 @@ func JoinKey(parts []string) string {
 			b.WriteString(p)
 			continue
 		}
-		for _, r := range p {
-			if r == '|' || r == '\\' {
+		// Byte by byte, so that a part that is not valid UTF-8 keeps its
+		// bytes and no two parts share a key; "|" and "\" never occur
+		// inside a multi-byte UTF-8 sequence.
+		for i := 0; i < len(p); i++ {
+			if p[i] == '|' || p[i] == '\\' {
 				b.WriteByte('\\')
 			}
-			b.WriteRune(r)
+			b.WriteByte(p[i])
 		}
 	}
 	return b.String()
