@@ -699,6 +699,37 @@ func TestParseTime(t *testing.T) {
 	}
 }
 
+// TestOptionalKeyParts checks that an optional key part that is missing,
+// null or blank takes its default, so the item keeps one key however the
+// part is served, and an integer part is never empty.
+func TestOptionalKeyParts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		endpoint string
+		item     string
+		want     string
+	}{
+		{"report part missing", "committee-report", `{"congress": 118, "type": "hrpt", "number": 5}`, "118|HRPT|5|1"},
+		{"report part null", "committee-report", `{"congress": 118, "type": "hrpt", "number": 5, "part": null}`, "118|HRPT|5|1"},
+		{"report part empty", "committee-report", `{"congress": 118, "type": "hrpt", "number": 5, "part": ""}`, "118|HRPT|5|1"},
+		{"report part blank", "committee-report", `{"congress": 118, "type": "hrpt", "number": 5, "part": " "}`, "118|HRPT|5|1"},
+		{"report part given", "committee-report", `{"congress": 118, "type": "hrpt", "number": 5, "part": "02"}`, "118|HRPT|5|2"},
+		{"nomination part empty", "nomination", `{"congress": 118, "number": 730, "partNumber": ""}`, "118|730|00"},
+		{"treaty suffix empty", "treaty", `{"congressReceived": 118, "number": 3, "suffix": ""}`, "118|3|"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ep, ok := congress.EndpointByName(tt.endpoint)
+			require.True(t, ok)
+			it, err := ep.ItemFromJSON([]byte(tt.item))
+			require.NoError(t, err)
+			require.Equal(t, tt.want, it.Key)
+		})
+	}
+}
+
 // TestJoinKey checks that keys stay unambiguous.
 func TestJoinKey(t *testing.T) {
 	t.Parallel()

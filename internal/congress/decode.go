@@ -238,7 +238,10 @@ func keyPart(obj []member, kf KeyField) (string, error) {
 	if found && kf.LeadingDigits {
 		val = leadingDigits(val)
 	}
-	if !found || (val == "" && !kf.Optional) {
+	if val == "" {
+		// Empty counts as missing, for optional parts too: one item served
+		// with "" and once without the field keeps one key, and an integer
+		// part is never empty.
 		if !kf.Optional {
 			return "", fmt.Errorf("missing or empty (looked at %s)", strings.Join(kf.From, ", "))
 		}
