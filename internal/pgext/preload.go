@@ -21,13 +21,22 @@ func ParsePreloadList(setting string) []string {
 }
 
 // LibraryName normalises one shared_preload_libraries entry to the bare
-// library name: "$libdir/pg_cron.so" → "pg_cron".
+// library name: "$libdir/pg_cron.so" → "pg_cron". The name has no
+// surrounding blanks and no ".so" suffix, so the entry written as a quoted
+// identifier normalises to the same name again.
 func LibraryName(entry string) string {
 	s := strings.TrimSpace(entry)
 	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
 		s = strings.ReplaceAll(s[1:len(s)-1], `""`, `"`)
 	}
-	s = strings.TrimSuffix(path.Base(strings.TrimSpace(s)), ".so")
+	s = path.Base(strings.TrimSpace(s))
+	for {
+		t := strings.TrimSpace(strings.TrimSuffix(s, ".so"))
+		if t == s {
+			break
+		}
+		s = t
+	}
 	if s == "." || s == "/" {
 		return ""
 	}
