@@ -61,21 +61,22 @@ func MergePreload(existing, add []string) []string {
 	return out
 }
 
-// splitList splits a list GUC on commas outside double quotes.
+// splitList splits a list GUC on commas outside double quotes. It works
+// on bytes, so that text that is not valid UTF-8 passes through unchanged.
 func splitList(s string) []string {
 	var items []string
 	var cur strings.Builder
 	quoted := false
-	for _, r := range s {
-		switch {
-		case r == '"':
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
 			quoted = !quoted
-			cur.WriteRune(r)
-		case r == ',' && !quoted:
+			cur.WriteByte(c)
+		case c == ',' && !quoted:
 			items = append(items, cur.String())
 			cur.Reset()
 		default:
-			cur.WriteRune(r)
+			cur.WriteByte(c)
 		}
 	}
 	if strings.TrimSpace(cur.String()) != "" {
