@@ -699,6 +699,37 @@ func TestParseTime(t *testing.T) {
 	}
 }
 
+// TestOptionalKeyParts checks that an optional key part that is missing,
+// null or blank takes its default, so the item keeps one key however the
+// part is served, and an integer part is never empty.
+func TestOptionalKeyParts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		endpoint string
+		item     string
+		want     string
+	}{
+		{"report part missing", "committee-report", `{"congress": 118, "type": "hrpt", "number": 5}`, "118|HRPT|5|1"},
+		{"report part null", "committee-report", `{"congress": 118, "type": "hrpt", "number": 5, "part": null}`, "118|HRPT|5|1"},
+		{"report part empty", "committee-report", `{"congress": 118, "type": "hrpt", "number": 5, "part": ""}`, "118|HRPT|5|1"},
+		{"report part blank", "committee-report", `{"congress": 118, "type": "hrpt", "number": 5, "part": " "}`, "118|HRPT|5|1"},
+		{"report part given", "committee-report", `{"congress": 118, "type": "hrpt", "number": 5, "part": "02"}`, "118|HRPT|5|2"},
+		{"nomination part empty", "nomination", `{"congress": 118, "number": 730, "partNumber": ""}`, "118|730|00"},
+		{"treaty suffix empty", "treaty", `{"congressReceived": 118, "number": 3, "suffix": ""}`, "118|3|"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ep, ok := congress.EndpointByName(tt.endpoint)
+			require.True(t, ok)
+			it, err := ep.ItemFromJSON([]byte(tt.item))
+			require.NoError(t, err)
+			require.Equal(t, tt.want, it.Key)
+		})
+	}
+}
+
 // TestJoinKey checks that keys stay unambiguous.
 func TestJoinKey(t *testing.T) {
 	t.Parallel()
@@ -710,11 +741,13 @@ func TestJoinKey(t *testing.T) {
 		{[]string{"119", "2", ""}, "119|2|"},
 		{[]string{"a|b", "c"}, `a\|b|c`},
 		{[]string{`a\`, "b"}, `a\\|b`},
+		{[]string{"\xff|"}, "\xff\\|"},
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, congress.JoinKey(tt.parts))
 	}
 	require.NotEqual(t, congress.JoinKey([]string{"a|b", "c"}), congress.JoinKey([]string{"a", "b|c"}))
+	require.NotEqual(t, congress.JoinKey([]string{"\xff|"}), congress.JoinKey([]string{"\ufffd|"}), "invalid UTF-8 keeps its bytes")
 }
 
 // BenchmarkDecodePage250 decodes a 250-item bill page as served by the

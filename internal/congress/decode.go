@@ -238,7 +238,10 @@ func keyPart(obj []member, kf KeyField) (string, error) {
 	if found && kf.LeadingDigits {
 		val = leadingDigits(val)
 	}
-	if !found || (val == "" && !kf.Optional) {
+	if val == "" {
+		// Empty counts as missing, for optional parts too: one item served
+		// with "" and once without the field keeps one key, and an integer
+		// part is never empty.
 		if !kf.Optional {
 			return "", fmt.Errorf("missing or empty (looked at %s)", strings.Join(kf.From, ", "))
 		}
@@ -275,11 +278,14 @@ func JoinKey(parts []string) string {
 			b.WriteString(p)
 			continue
 		}
-		for _, r := range p {
-			if r == '|' || r == '\\' {
+		// Byte by byte, so that a part that is not valid UTF-8 keeps its
+		// bytes and no two parts share a key; "|" and "\" never occur
+		// inside a multi-byte UTF-8 sequence.
+		for i := 0; i < len(p); i++ {
+			if p[i] == '|' || p[i] == '\\' {
 				b.WriteByte('\\')
 			}
-			b.WriteRune(r)
+			b.WriteByte(p[i])
 		}
 	}
 	return b.String()

@@ -134,7 +134,7 @@ func refKeyPart(obj map[string]json.RawMessage, kf KeyField) (string, error) {
 	if found && kf.LeadingDigits {
 		val = leadingDigits(val)
 	}
-	if !found || (val == "" && !kf.Optional) {
+	if val == "" {
 		if !kf.Optional {
 			return "", fmt.Errorf("missing or empty (looked at %s)", strings.Join(kf.From, ", "))
 		}

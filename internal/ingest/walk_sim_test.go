@@ -2,9 +2,12 @@ package ingest_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -44,25 +47,50 @@ func (m *memory) record(scope int, items []congress.Item) int {
 // retrying failed requests.
 type sim struct {
 	t      *testing.T
-	srv    *congresstest.Server
+	srv    *congresstest.Handler
 	client *congress.Client
 	// requests counts every request sent, failures included.
 	requests int
 	// before, when set, runs before every request (to change the source
 	// while a walk pages it).
 	before func()
+	// maxSteps bounds the requests of one walk. Default 200000.
+	maxSteps int
 }
 
 func newSim(t *testing.T, opts congresstest.Options) *sim {
 	t.Helper()
 	srv := congresstest.NewServer(opts)
 	t.Cleanup(srv.Close)
+	return &sim{t: t, srv: srv.Handler, client: simClient(t, srv.URL(), nil)}
+}
+
+// newLocalSim is newSim with the fake called in process, without a
+// listener: cheap enough to build for every input of a fuzz target.
+func newLocalSim(t *testing.T, opts congresstest.Options) *sim {
+	t.Helper()
+	h, err := congresstest.NewHandler(opts)
+	require.NoError(t, err)
+	return &sim{t: t, srv: h, client: simClient(t, "http://congress.test/v3", &http.Client{Transport: handlerTransport{h}})}
+}
+
+func simClient(t *testing.T, baseURL string, hc *http.Client) *congress.Client {
+	t.Helper()
 	c, err := congress.New(congress.Config{
-		BaseURL: srv.URL(), APIKey: "SIM-KEY",
+		BaseURL: baseURL, APIKey: "SIM-KEY", HTTPClient: hc,
 		Limiter: congress.NewTokenBucketWith(congress.TokenBucketConfig{Limit: 1 << 30, Window: time.Second, Burst: 1 << 20}),
 	})
 	require.NoError(t, err)
-	return &sim{t: t, srv: srv, client: c}
+	return c
+}
+
+// handlerTransport answers requests by calling a handler directly.
+type handlerTransport struct{ h http.Handler }
+
+func (tr handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	tr.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
 }
 
 // walk runs a new walk of endpoint over [from, now] into mem and returns it.
@@ -81,7 +109,7 @@ func (s *sim) run(ep congress.Endpoint, w *ingest.Walk, mem *memory) {
 	s.t.Helper()
 	congressEp, _ := congress.EndpointByName("congress")
 	for step := 0; ; step++ {
-		require.Less(s.t, step, 200000, "the walk does not end")
+		require.Less(s.t, step, cmp.Or(s.maxSteps, 200000), "the walk does not end")
 		req, ok := w.Next(ep)
 		if !ok {
 			return

@@ -207,6 +207,8 @@ func TestParsePreloadList(t *testing.T) {
 		{setting: "pg_stat_statements, pg_prewarm", want: []string{"pg_stat_statements", "pg_prewarm"}},
 		{setting: `"pg_cron",$libdir/pgaudit.so , "/usr/lib/x/timescaledb-2.so"`, want: []string{"pg_cron", "pgaudit", "timescaledb-2"}},
 		{setting: `"a,b"`, want: []string{"a,b"}},
+		{setting: `"x .so", "a/ b", a.so.so`, want: []string{"x", "b", "a"}},
+		{setting: "\x93, \"\xff\"", want: []string{"\x93", "\xff"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.setting, func(t *testing.T) {

@@ -21,13 +21,22 @@ func ParsePreloadList(setting string) []string {
 }
 
 // LibraryName normalises one shared_preload_libraries entry to the bare
-// library name: "$libdir/pg_cron.so" → "pg_cron".
+// library name: "$libdir/pg_cron.so" → "pg_cron". The name has no
+// surrounding blanks and no ".so" suffix, so the entry written as a quoted
+// identifier normalises to the same name again.
 func LibraryName(entry string) string {
 	s := strings.TrimSpace(entry)
 	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
 		s = strings.ReplaceAll(s[1:len(s)-1], `""`, `"`)
 	}
-	s = strings.TrimSuffix(path.Base(strings.TrimSpace(s)), ".so")
+	s = path.Base(strings.TrimSpace(s))
+	for {
+		t := strings.TrimSpace(strings.TrimSuffix(s, ".so"))
+		if t == s {
+			break
+		}
+		s = t
+	}
 	if s == "." || s == "/" {
 		return ""
 	}
@@ -52,21 +61,22 @@ func MergePreload(existing, add []string) []string {
 	return out
 }
 
-// splitList splits a list GUC on commas outside double quotes.
+// splitList splits a list GUC on commas outside double quotes. It works
+// on bytes, so that text that is not valid UTF-8 passes through unchanged.
 func splitList(s string) []string {
 	var items []string
 	var cur strings.Builder
 	quoted := false
-	for _, r := range s {
-		switch {
-		case r == '"':
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
 			quoted = !quoted
-			cur.WriteRune(r)
-		case r == ',' && !quoted:
+			cur.WriteByte(c)
+		case c == ',' && !quoted:
 			items = append(items, cur.String())
 			cur.Reset()
 		default:
-			cur.WriteRune(r)
+			cur.WriteByte(c)
 		}
 	}
 	if strings.TrimSpace(cur.String()) != "" {

@@ -527,6 +527,7 @@ func TestUnits(t *testing.T) {
 		{in: "32GB", want: 32 * gib}, {in: "512MB", want: 512 << 20}, {in: "1.5TB", want: 1536 * gib},
 		{in: "16GiB", want: 16 * gib}, {in: "2048kB", want: 2 << 20}, {in: "2 GB", want: 2 * gib}, {in: "1073741824", want: gib},
 		{in: "-1GB", wantErr: "must be positive"}, {in: "12XB", wantErr: "unknown unit"}, {in: "GB", wantErr: "not a size"}, {in: "0GB", wantErr: "out of range"},
+		{in: "1iB", wantErr: "unknown unit"}, {in: "1Bib", wantErr: "unknown unit"},
 	}
 	for _, s := range sizes {
 		got, err := ParseSize(s.in)

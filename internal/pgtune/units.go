@@ -81,16 +81,16 @@ func ParseSize(s string) (uint64, error) {
 		return 0, fmt.Errorf("%q is not a size: %w", s, err)
 	}
 	var mult float64
-	switch strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(m[2], "iB"), "ib")) {
+	switch strings.ToLower(m[2]) {
 	case "", "b":
 		mult = 1
-	case "k", "kb":
+	case "k", "kb", "kib":
 		mult = 1 << 10
-	case "m", "mb":
+	case "m", "mb", "mib":
 		mult = 1 << 20
-	case "g", "gb":
+	case "g", "gb", "gib":
 		mult = 1 << 30
-	case "t", "tb":
+	case "t", "tb", "tib":
 		mult = 1 << 40
 	default:
 		return 0, fmt.Errorf("%q: unknown unit %q; use kB, MB, GB or TB", s, m[2])
