@@ -23,6 +23,17 @@ const (
 	// maxStepBacks bounds consecutive step-backs of an offset walk when the
 	// previous page's keys are not found in the overlap.
 	maxStepBacks = 3
+	// maxUnstablePasses bounds the passes over a one-second window whose
+	// order changes from one request to the next (ties served shuffled)
+	// and that no sub-list can split: each pass sees a random part of it,
+	// so it takes several to see every item.
+	maxUnstablePasses = 24
+	// unstableListPages is the longest list, in pages, walked up to
+	// maxUnstablePasses times when its order is unstable.
+	unstableListPages = 12
+	// idlePasses is how many passes in a row must find nothing new before
+	// such a window's count is taken to be wrong rather than the walk.
+	idlePasses = 3
 	// maxEmptyRetries is how often an empty page before the end is asked
 	// for again before the walk moves past it.
 	maxEmptyRetries = 1
@@ -144,6 +155,13 @@ type Task struct {
 	// Recount marks a re-walk of a list whose items were counted already:
 	// its keys replace the list's count instead of adding to it.
 	Recount bool `json:"recount,omitempty"`
+	// Unstable marks an offset walk whose order changed between requests
+	// (ties served shuffled, or a source that moved): a page's overlap did
+	// not repeat the previous page's last keys, or a later pass found keys
+	// the first missed. Idle counts its passes in a row that found nothing
+	// new.
+	Unstable bool `json:"unstable,omitempty"`
+	Idle     int  `json:"idle,omitempty"`
 }
 
 // List is one list the API forces a walk through: the endpoint's list, or
@@ -748,6 +766,11 @@ func (w *Walk) observeOffsets(ep congress.Endpoint, page congress.Page, newKeys 
 	}
 	t.Empty = 0
 	if len(t.Tail) > 0 && t.Offset > 0 {
+		if !slices.Equal(t.Tail, keysOf(page.Items[:min(len(t.Tail), len(page.Items))])) {
+			// The overlap does not start with the previous page's last
+			// keys: the order changed between the two requests.
+			t.Unstable = true
+		}
 		if !aligned(t.Tail, page.Items) && newKeys > 0 && t.StepBacks < maxStepBacks {
 			// None of the previous page's last keys is in the overlap:
 			// items left before it and the page starts past unseen ones.
@@ -759,7 +782,10 @@ func (w *Walk) observeOffsets(ep congress.Endpoint, page congress.Page, newKeys 
 		}
 	}
 	t.StepBacks = 0
-	if !page.HasNext || (n < w.Limit && newKeys == 0) {
+	// A short page with nothing new ends the pass only where a full page
+	// would have reached the count: before that it is the API's short
+	// page (#212), and the items after it are still to come.
+	if !page.HasNext || (n < w.Limit && newKeys == 0 && t.Offset+w.Limit >= c) {
 		w.endPass(ep)
 		return
 	}
@@ -772,25 +798,48 @@ func (w *Walk) observeOffsets(ep congress.Endpoint, page congress.Page, newKeys 
 // count start another pass, which only adds keys; a pass that adds none
 // shows that the count is wrong rather than the walk, and ends it. A
 // one-second window whose second pass still adds keys has an order that
-// changes per request: it is split by path instead.
+// changes per request: it is split by path instead, or, where no sub-list
+// can split it, walked again until idlePasses passes in a row add nothing
+// (each pass sees a random part of ties served shuffled). So is a short
+// list whose later passes keep finding keys.
 func (w *Walk) endPass(ep congress.Endpoint) {
 	t := w.top()
 	short := t.Count - t.Distinct - t.Rejected
 	gained := t.Distinct - t.PassStart
+	if gained == 0 {
+		t.Idle++
+	} else {
+		t.Idle = 0
+		t.Unstable = t.Unstable || t.Pass > 0
+	}
+	// Ties served shuffled sit in one second of a window, or anywhere in
+	// a list without windows; walking such a list again is cheap while it
+	// is a few pages long.
+	oneSecond := t.Windowed && !t.From.IsZero() && t.From.Equal(t.To)
+	extended := t.Unstable && !t.SplitOnShortfall && (oneSecond || t.Count <= unstableListPages*w.Limit)
+	passes := w.MaxPasses
+	if extended {
+		passes = max(passes, maxUnstablePasses)
+	}
+	// Items only leave a window (an update moves them past its frozen
+	// end), so there a count met by keys seen earlier can hide one not
+	// seen yet: while the order is unstable, only passes that find nothing
+	// new end it.
+	met := short <= 0 && (!extended || !t.Windowed || t.Idle >= idlePasses)
 	switch {
-	case short <= 0:
-	case gained == 0:
-		// The pass found nothing new: the count is wrong, not the walk.
-		w.Lists[t.List].Gap += short
+	case met:
+	case gained == 0 && (!extended || t.Idle >= idlePasses):
+		// Nothing new: the count is wrong, not the walk.
+		w.Lists[t.List].Gap += max(short, 0)
 	case t.SplitOnShortfall && t.Pass > 0:
 		w.splitByPath(ep, w.pop())
 		return
-	case t.Pass+1 < w.MaxPasses:
+	case t.Pass+1 < passes:
 		t.Pass++
 		t.Offset, t.Tail, t.Empty, t.StepBacks, t.Rejected, t.PassStart = 0, nil, 0, 0, 0, t.Distinct
 		return
 	default:
-		w.Lists[t.List].Gap += short
+		w.Lists[t.List].Gap += max(short, 0)
 	}
 	if t.Recount {
 		w.Lists[t.List].Distinct = max(w.Lists[t.List].Distinct, t.Distinct)
@@ -814,6 +863,14 @@ func aligned(tail []string, items []congress.Item) bool {
 		}
 	}
 	return false
+}
+
+func keysOf(items []congress.Item) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.Key
+	}
+	return out
 }
 
 func tailKeys(items []congress.Item, k int) []string {
