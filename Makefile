@@ -4,6 +4,9 @@
 #               DATABASE_URL is set) and the worker, then run the pipeline
 #   make test   every test, integration tests included (real PostgreSQL,
 #               real Temporal dev server)
+#   make faults the fault suite at full size (worker SIGKILLs, PostgreSQL
+#               and Temporal restarts, API faults, bad inputs); make test
+#               runs its short form
 #   make lint   gofmt, go vet, staticcheck, workflowcheck
 #   make bench  benchmarks
 #   make up / make down   the docker compose stack
@@ -115,6 +118,22 @@ build:
 .PHONY: test
 test: temporal-cli
 	TEMPORAL_CLI=$(TEMPORAL) go test $(TEST_FLAGS) ./...
+
+# The fault suite at the sizes it is specified at (CONGRESSFLOW_FAULTS=full);
+# `make test` runs the same scenarios smaller. Each scenario ends comparing
+# the tables with the fake API's ground truth and prints a "faults:" line
+# with the counts compared; the summary collects them. Full log:
+# $(DATA_DIR)/faults.log.
+.PHONY: faults
+faults: temporal-cli
+	@mkdir -p $(DATA_DIR)
+	@start=$$(date +%s); rc=0; \
+	CONGRESSFLOW_FAULTS=full TEMPORAL_CLI=$(TEMPORAL) go test -count=1 -timeout 90m -v ./internal/faults 2>&1 | \
+	  tee $(DATA_DIR)/faults.log | { grep --line-buffered -E '^(--- |FAIL|ok )' || true; } || rc=$$?; \
+	s=$$(( $$(date +%s) - start )); \
+	echo; echo "fault scenarios, full size ($$((s / 60))m$$((s % 60))s; log: $(DATA_DIR)/faults.log):"; \
+	{ grep -E '^faults: ' $(DATA_DIR)/faults.log || echo "  (none finished)"; } | sed 's/^faults: /  /'; \
+	exit $$rc
 
 # Benchmarks that measure a claim come as sub-benchmarks .../baseline and
 # .../<ours> run in the same process; the summary prints each one's speed as

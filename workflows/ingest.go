@@ -532,7 +532,7 @@ func IngestWorkflow(ctx workflow.Context, in IngestInput) (IngestResult, error) 
 			var p EndpointProgress
 			err := f.Get(ctx, &p)
 			if err != nil {
-				prog[i].Status, prog[i].Error = StatusFailed, oneLine(err)
+				prog[i].Status, prog[i].Error = StatusFailed, rootMessage(err)
 				prog[i].Summary = prog[i].line()
 				if ae := keyRejected(err); fatal == nil && ae != nil {
 					fatal = ae
@@ -607,7 +607,15 @@ func IngestWorkflow(ctx workflow.Context, in IngestInput) (IngestResult, error) 
 	res.Summary = ingestResultSummary(res)
 	show()
 	if len(res.Failed) > 0 {
-		return res, temporal.NewNonRetryableApplicationError(res.Summary, "IngestFailed", nil)
+		// The failure names what went wrong where, not only which walks
+		// failed: it is all a user sees of the run at first.
+		msg := res.Summary
+		for _, p := range prog {
+			if p.Status != StatusDone && p.Error != "" {
+				msg += "; " + p.Endpoint + ": " + p.Error
+			}
+		}
+		return res, temporal.NewNonRetryableApplicationError(msg, "IngestFailed", nil)
 	}
 	return res, nil
 }
@@ -676,6 +684,22 @@ func ingestMarkdown(prog []EndpointProgress) string {
 }
 
 // oneLine is an error message on one line.
+// rootMessage is the message of the innermost application error in
+// err, on one line: the cause a user can act on ("congress hearing
+// /hearing offset 245: undecodable response ...") without the child
+// workflow and activity wrappers around it. Without one it is err's text.
+func rootMessage(err error) string {
+	msg := err.Error()
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		var ae *temporal.ApplicationError
+		if !errors.As(e, &ae) {
+			break
+		}
+		msg, e = ae.Message(), ae
+	}
+	return oneLine(errors.New(msg))
+}
+
 func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
 // thousands formats n with thousands separators.

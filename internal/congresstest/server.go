@@ -428,7 +428,15 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, ds *dataset, cong
 		ds.touch(ds.rng(h.seed), h.opts.TouchCount, now)
 	}
 	if moving && h.opts.InsertEvery > 0 && ds.listCalls%h.opts.InsertEvery == 0 {
-		ds.insert(h.opts.InsertCount, now)
+		n := h.opts.InsertCount
+		if ds.ep.Name == "congress" {
+			// Congresses 1..LastCongress exist and no other: one more
+			// would have no number to be known by.
+			n = min(n, LastCongress-ds.n)
+		}
+		if n > 0 {
+			ds.insert(n, now)
+		}
 	}
 	var shuffle *rand.Rand
 	if h.opts.ShuffleTies {

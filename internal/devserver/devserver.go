@@ -3,10 +3,13 @@
 package devserver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +17,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 )
 
@@ -84,4 +88,101 @@ func Start(t testing.TB, extraArgs ...string) *testsuite.DevServer {
 		}
 	})
 	return srv
+}
+
+// Process is a dev server run as a child process on a fixed port and a
+// SQLite file, so that a test can kill it mid-run and start it again on
+// the same port with the same state: workers and clients reconnect to the
+// address they know.
+type Process struct {
+	path, hostPort, dbFile string
+	args                   []string
+	logger                 io.Writer
+
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// StartProcess starts a dev server on a free port whose state lives in
+// dbFile and stops it when the test ends. extraArgs go to `temporal server
+// start-dev`; log receives its output (nil: discarded).
+func StartProcess(t testing.TB, dbFile string, log io.Writer, extraArgs ...string) *Process {
+	t.Helper()
+	path, err := CLIPath()
+	if err != nil {
+		t.Fatalf("devserver: %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("devserver: free port: %v", err)
+	}
+	hostPort := l.Addr().String()
+	_ = l.Close()
+	p := &Process{path: path, hostPort: hostPort, dbFile: dbFile, args: extraArgs, logger: cmp.Or[io.Writer](log, io.Discard)}
+	t.Cleanup(func() {
+		if err := p.Kill(); err != nil {
+			t.Logf("devserver: stop: %v", err)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := p.Start(ctx); err != nil {
+		t.Fatalf("devserver: %v", err)
+	}
+	return p
+}
+
+// HostPort is the server's gRPC address.
+func (p *Process) HostPort() string { return p.hostPort }
+
+// Start starts the server, unless it runs, and waits until it answers.
+func (p *Process) Start(ctx context.Context) error {
+	if p.cmd != nil {
+		return nil
+	}
+	host, port, _ := net.SplitHostPort(p.hostPort)
+	args := append([]string{"server", "start-dev", "--ip", host, "--port", port, "--headless",
+		"--namespace", "default", "--db-filename", p.dbFile, "--log-level", "error",
+		"--dynamic-config-value", "frontend.enableServerVersionCheck=false"}, p.args...)
+	cmd := exec.Command(p.path, args...)
+	cmd.Stdout, cmd.Stderr = p.logger, p.logger
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", p.path, err)
+	}
+	p.cmd, p.done = cmd, make(chan struct{})
+	go func(done chan struct{}) { _ = cmd.Wait(); close(done) }(p.done)
+	for {
+		c, err := client.DialContext(ctx, client.Options{HostPort: p.hostPort, Namespace: "default",
+			Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+		if err == nil {
+			_, err = c.CheckHealth(ctx, &client.CheckHealthRequest{})
+			c.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		select {
+		case <-p.done:
+			p.cmd = nil
+			return fmt.Errorf("the dev server on %s exited while starting", p.hostPort)
+		case <-ctx.Done():
+			return fmt.Errorf("the dev server on %s did not answer: %w", p.hostPort, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Kill kills the server with SIGKILL, as a crash would, and waits for it
+// to exit. Killing a stopped server does nothing.
+func (p *Process) Kill() error {
+	if p.cmd == nil {
+		return nil
+	}
+	err := p.cmd.Process.Kill()
+	<-p.done
+	p.cmd = nil
+	if errors.Is(err, os.ErrProcessDone) {
+		err = nil
+	}
+	return err
 }

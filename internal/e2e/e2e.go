@@ -24,6 +24,7 @@ import (
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 
 	"github.com/opendiscourse/congressflow/internal/congress"
 	"github.com/opendiscourse/congressflow/internal/congresstest"
@@ -49,6 +50,10 @@ type Stack struct {
 	DBURL  string
 	Queue  string
 	Log    *SyncBuffer // every worker's log
+	Out    *SyncBuffer // what every starter and CLI run printed
+	// DevProcess is the dev server when Options.DevDB asked for one that
+	// can be killed and started again; nil otherwise.
+	DevProcess *devserver.Process
 }
 
 // Options choose the parts of a Stack.
@@ -56,6 +61,10 @@ type Options struct {
 	Fake congresstest.Options
 	// DevArgs go to `temporal server start-dev`.
 	DevArgs []string
+	// DevDB, when set, runs the dev server as a process on a fixed port
+	// with its state in this SQLite file (Stack.DevProcess), so that a
+	// test can kill it and start it again.
+	DevDB string
 	// DatabaseURL, when set, is used instead of a fresh database of the
 	// shared test cluster.
 	DatabaseURL string
@@ -76,13 +85,26 @@ func New(t testing.TB, opts Options) *Stack {
 	}
 	fake := congresstest.NewServer(opts.Fake)
 	t.Cleanup(fake.Close)
-	dev := devserver.Start(t, opts.DevArgs...)
 	dbURL := opts.DatabaseURL
 	if dbURL == "" {
 		dbURL = pgtest.Database(t)
 	}
-	s := &Stack{Ctx: ctx, Fake: fake, Client: dev.Client(), Dev: dev.FrontendHostPort(), DBURL: dbURL,
-		Queue: "test-" + strings.ReplaceAll(t.Name(), "/", "-"), Log: &SyncBuffer{}}
+	s := &Stack{Ctx: ctx, Fake: fake, DBURL: dbURL,
+		Queue: "test-" + strings.ReplaceAll(t.Name(), "/", "-"), Log: &SyncBuffer{}, Out: &SyncBuffer{}}
+	if opts.DevDB != "" {
+		s.DevProcess = devserver.StartProcess(t, opts.DevDB, nil, opts.DevArgs...)
+		s.Dev = s.DevProcess.HostPort()
+		c, err := client.DialContext(ctx, client.Options{HostPort: s.Dev, Namespace: "default",
+			Logger: tlog.NewStructuredLogger(slog.New(slog.NewJSONHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))})
+		if err != nil {
+			t.Fatalf("dial the dev server: %v", err)
+		}
+		t.Cleanup(c.Close)
+		s.Client = c
+	} else {
+		dev := devserver.Start(t, opts.DevArgs...)
+		s.Client, s.Dev = dev.Client(), dev.FrontendHostPort()
+	}
 	s.Pool = pgtest.MigratedPool(t, dbURL)
 	return s
 }
@@ -178,11 +200,12 @@ func (s *Stack) RequireTablesEqualSource(t testing.TB, endpoints ...string) {
 
 // RequireNoSecrets checks what a user can see for each secret: every
 // workflow's history as `temporal workflow show --output json` prints it,
-// the worker logs and the extra texts given (starter output, say). It
+// the worker logs, what starters and CLI runs printed (Stack.Out) and the
+// extra texts given. It
 // returns the number of histories read.
 func (s *Stack) RequireNoSecrets(t testing.TB, secrets []string, extra ...string) int {
 	t.Helper()
-	texts := append([]string{s.Log.String()}, extra...)
+	texts := append([]string{s.Log.String(), s.Out.String()}, extra...)
 	for _, secret := range secrets {
 		for i, text := range texts {
 			if n := strings.Count(text, secret); n > 0 {
