@@ -116,18 +116,22 @@ build:
 test: temporal-cli
 	TEMPORAL_CLI=$(TEMPORAL) go test $(TEST_FLAGS) ./...
 
-# Benchmarks that measure a claim come as sub-benchmarks .../baseline and
-# .../<ours> run in the same process; the summary prints each one's speed as
-# a ratio of its baseline's, which stays meaningful on a noisy machine where
-# absolute times do not.
+# make bench measures the claims of bench/results.md (internal/bench): each
+# a ratio against a baseline run in the same process at the same time, the
+# median of BENCH_COUNT runs. BENCH_QUICK=1 shrinks the sizes for
+# development. The measurements skip themselves in a plain go test.
+BENCH_COUNT ?= 3
+BENCH_QUICK ?= 0
 .PHONY: bench
-bench:
-	@mkdir -p $(DATA_DIR)
-	go test -run '^$$' -bench . -benchmem -count=1 ./... | tee $(DATA_DIR)/bench.txt
-	@echo; echo "ratios against the baseline measured in the same run (>1: faster than baseline):"
-	@awk '/^Benchmark/ { name=$$1; sub(/-[0-9]+$$/, "", name); for (i=2; i<=NF; i++) if ($$(i+1)=="ns/op") ns[name]=$$i; order[++n]=name } \
-	  END { for (k=1; k<=n; k++) { name=order[k]; if (name !~ /\/baseline$$/) { base=name; sub(/\/[^\/]+$$/, "/baseline", base); \
-	    if (base in ns && name != base) printf "  %-60s %8.2fx  (%s ns/op vs %s ns/op)\n", name, ns[base]/ns[name], ns[name], ns[base] } } }' $(DATA_DIR)/bench.txt
+bench: temporal-cli
+	@rm -rf $(DATA_DIR)/bench && mkdir -p $(DATA_DIR)/bench bench
+	CONGRESSFLOW_BENCH=1 BENCH_COUNT=$(BENCH_COUNT) BENCH_QUICK=$(BENCH_QUICK) BENCH_DIR=$(CURDIR)/$(DATA_DIR)/bench \
+	  TEMPORAL_CLI=$(TEMPORAL) go test -count=1 -timeout 60m -run '^TestBench' -v ./internal/bench \
+	  >$(DATA_DIR)/bench/log.txt 2>&1 || { tail -30 $(DATA_DIR)/bench/log.txt; exit 1; }
+	@grep -E '^\s+p[0-9]_test.go:[0-9]+: P[0-9]' $(DATA_DIR)/bench/log.txt || true
+	@echo
+	TEMPORAL_CLI=$(TEMPORAL) go run ./internal/bench/cmd/benchreport -dir $(DATA_DIR)/bench -out bench/results.md \
+	  -command "make bench BENCH_COUNT=$(BENCH_COUNT) BENCH_QUICK=$(BENCH_QUICK)"
 
 .PHONY: lint
 lint: $(STATICCHECK) $(WORKFLOWCHECK)
