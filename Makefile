@@ -8,7 +8,9 @@
 #               and Temporal restarts, API faults, bad inputs); make test
 #               runs its short form
 #   make lint   gofmt, go vet, staticcheck, workflowcheck
-#   make bench  benchmarks
+#   make bench  the performance claims as ratios against baselines measured
+#               in the same run; writes bench/results.md
+#   make fuzz   every fuzz target for FUZZTIME (default 30s) each
 #   make up / make down   the docker compose stack
 #   make compose-check    validate docker-compose.yml
 #   make temporal-cli     the Temporal CLI (built once, ~15 min on 2 CPUs),
@@ -135,18 +137,48 @@ faults: temporal-cli
 	{ grep -E '^faults: ' $(DATA_DIR)/faults.log || echo "  (none finished)"; } | sed 's/^faults: /  /'; \
 	exit $$rc
 
-# Benchmarks that measure a claim come as sub-benchmarks .../baseline and
-# .../<ours> run in the same process; the summary prints each one's speed as
-# a ratio of its baseline's, which stays meaningful on a noisy machine where
-# absolute times do not.
+# make bench measures the claims of bench/results.md (internal/bench): each
+# a ratio against a baseline run in the same process at the same time, the
+# median of BENCH_COUNT runs. BENCH_QUICK=1 shrinks the sizes for
+# development. The measurements skip themselves in a plain go test.
+BENCH_COUNT ?= 3
+BENCH_QUICK ?= 0
 .PHONY: bench
-bench:
-	@mkdir -p $(DATA_DIR)
-	go test -run '^$$' -bench . -benchmem -count=1 ./... | tee $(DATA_DIR)/bench.txt
-	@echo; echo "ratios against the baseline measured in the same run (>1: faster than baseline):"
-	@awk '/^Benchmark/ { name=$$1; sub(/-[0-9]+$$/, "", name); for (i=2; i<=NF; i++) if ($$(i+1)=="ns/op") ns[name]=$$i; order[++n]=name } \
-	  END { for (k=1; k<=n; k++) { name=order[k]; if (name !~ /\/baseline$$/) { base=name; sub(/\/[^\/]+$$/, "/baseline", base); \
-	    if (base in ns && name != base) printf "  %-60s %8.2fx  (%s ns/op vs %s ns/op)\n", name, ns[base]/ns[name], ns[name], ns[base] } } }' $(DATA_DIR)/bench.txt
+bench: temporal-cli
+	@rm -rf $(DATA_DIR)/bench && mkdir -p $(DATA_DIR)/bench bench
+	CONGRESSFLOW_BENCH=1 BENCH_COUNT=$(BENCH_COUNT) BENCH_QUICK=$(BENCH_QUICK) BENCH_DIR=$(CURDIR)/$(DATA_DIR)/bench \
+	  TEMPORAL_CLI=$(TEMPORAL) go test -count=1 -timeout 60m -run '^TestBench' -v ./internal/bench \
+	  >$(DATA_DIR)/bench/log.txt 2>&1 || { tail -30 $(DATA_DIR)/bench/log.txt; exit 1; }
+	@grep -E '^\s+p[0-9]_test.go:[0-9]+: P[0-9]' $(DATA_DIR)/bench/log.txt || true
+	@echo
+	TEMPORAL_CLI=$(TEMPORAL) go run ./internal/bench/cmd/benchreport -dir $(DATA_DIR)/bench -out bench/results.md \
+	  -command "make bench BENCH_COUNT=$(BENCH_COUNT) BENCH_QUICK=$(BENCH_QUICK)"
+
+# make fuzz runs every fuzz target for FUZZTIME each, one worker by default
+# (fuzzing is CPU-bound; FUZZ_FLAGS adds flags). A failing input lands in
+# the package's testdata/fuzz, where plain go test replays it from then on.
+FUZZTIME   ?= 30s
+FUZZ_FLAGS ?= -parallel 1
+FUZZ_TARGETS := \
+	internal/congress:FuzzDecodePage \
+	internal/congress:FuzzScan \
+	internal/congress:FuzzItemKey \
+	internal/congress:FuzzJoinKey \
+	internal/strictjson:FuzzCheckAgreesWithEncodingJSON \
+	internal/ingest:FuzzWalk \
+	internal/pgtune:FuzzFormatKB \
+	internal/pgtune:FuzzFormatBytes \
+	internal/pgtune:FuzzParseSize \
+	internal/pgext:FuzzParsePreloadList \
+	internal/pgext:FuzzMergePreload
+
+.PHONY: fuzz
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "make: fuzzing $$name in ./$$pkg for $(FUZZTIME)"; \
+	  go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $(FUZZ_FLAGS) ./$$pkg; \
+	done
 
 .PHONY: lint
 lint: $(STATICCHECK) $(WORKFLOWCHECK)
