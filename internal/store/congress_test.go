@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -106,6 +107,13 @@ func TestEveryEndpointHasItsTable(t *testing.T) {
 		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM congress.`+store.TableName(ep.Name)+
 			` WHERE data = ANY($1::jsonb[])`, rawStrings(items)).Scan(&stored))
 		require.Equal(t, len(items), stored, "%s: data holds the items as served", ep.Name)
+		// Walked again with fresh Tables (which ask which rows are
+		// unchanged before staging any), nothing is written; one item
+		// changed is.
+		require.Equal(t, store.UpsertCounts{Unchanged: len(items)}, upsert(t, pool, store.NewTables(), ep.Name, items), ep.Name)
+		changed := slices.Clone(items)
+		changed[0].Raw = append(json.RawMessage(`{"changed": true, `), changed[0].Raw[1:]...)
+		require.Equal(t, store.UpsertCounts{Updated: 1, Unchanged: len(items) - 1}, upsert(t, pool, store.NewTables(), ep.Name, changed), ep.Name)
 
 		table := store.TableName(ep.Name)
 		cols := map[string]string{}
