@@ -198,6 +198,40 @@ func (s *Stack) RequireTablesEqualSource(t testing.TB, endpoints ...string) {
 	}
 }
 
+// RequireUnchangedStored fails the test unless every item of each
+// endpoint that did not change during its last walk (its update slot ends
+// before the walk's frozen window end) is stored exactly as served: what
+// a walk of a moving source must hold before any second run.
+func (s *Stack) RequireUnchangedStored(t testing.TB, endpoints ...string) {
+	t.Helper()
+	for _, e := range endpoints {
+		src, err := s.Fake.Items(e)
+		if err != nil {
+			t.Fatalf("%s: source items: %v", e, err)
+		}
+		var to time.Time
+		if err := s.Pool.QueryRow(s.Ctx, `SELECT max(window_to) FROM ops.ingest_runs WHERE endpoint = $1`, e).Scan(&to); err != nil {
+			t.Fatalf("%s: the walk's window: %v", e, err)
+		}
+		var unchanged []string
+		for _, it := range src {
+			if start, width := it.UpdateSlot(); start.Add(width).Before(to) {
+				unchanged = append(unchanged, string(it.Raw))
+			}
+		}
+		var stored int
+		if err := s.Pool.QueryRow(s.Ctx, `SELECT count(*) FROM congress.`+store.TableName(e)+` WHERE data = ANY($1::jsonb[])`,
+			unchanged).Scan(&stored); err != nil {
+			t.Fatalf("%s: compare: %v", e, err)
+		}
+		if stored != len(unchanged) {
+			t.Errorf("%s: %d of %d items unchanged during the walk are stored as served", e, stored, len(unchanged))
+			continue
+		}
+		t.Logf("%s: all %d items unchanged during the walk stored as served (%d in the source now)", e, stored, len(src))
+	}
+}
+
 // RequireNoSecrets checks what a user can see for each secret: every
 // workflow's history as `temporal workflow show --output json` prints it,
 // the worker logs, what starters and CLI runs printed (Stack.Out) and the

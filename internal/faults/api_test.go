@@ -45,6 +45,8 @@ func TestAPIFaults(t *testing.T) {
 	htmlErrors, throttled, slowOrShort := s.Fake.HTMLErrors(), s.Fake.Throttled(), s.Fake.ShortPages()+s.Fake.EmptyPages()
 	require.Positive(t, htmlErrors, "HTML error pages were served")
 	require.Positive(t, throttled, "429 bursts were served")
+	// Before any second run: everything that held still is in.
+	s.RequireUnchangedStored(t, endpoints...)
 
 	s.Fake.Settle()
 	require.NoError(t, s.Start(t, "faults-api-again", workflows.IngestInput{Endpoints: endpoints, MaxParallel: 6}).Get(s.Ctx, &second))

@@ -12,7 +12,6 @@ import (
 	"github.com/opendiscourse/congressflow/internal/congress"
 	"github.com/opendiscourse/congressflow/internal/congresstest"
 	"github.com/opendiscourse/congressflow/internal/e2e"
-	"github.com/opendiscourse/congressflow/internal/store"
 	"github.com/opendiscourse/congressflow/workflows"
 )
 
@@ -97,22 +96,7 @@ func TestIngestMovingSourceThenQuietRun(t *testing.T) {
 	var res workflows.IngestResult
 	require.NoError(t, first.Get(b.Ctx, &res))
 	t.Log(res.Summary)
-	for _, e := range workflows.DefaultEndpoints {
-		src, err := b.Fake.Items(e)
-		require.NoError(t, err)
-		var to time.Time
-		require.NoError(t, b.Pool.QueryRow(b.Ctx, `SELECT window_to FROM ops.ingest_runs WHERE endpoint = $1`, e).Scan(&to))
-		var unchanged []string
-		for _, it := range src {
-			if start, width := it.UpdateSlot(); start.Add(width).Before(to) {
-				unchanged = append(unchanged, string(it.Raw))
-			}
-		}
-		var stored int
-		require.NoError(t, b.Pool.QueryRow(b.Ctx, `SELECT count(*) FROM congress.`+store.TableName(e)+` WHERE data = ANY($1::jsonb[])`,
-			unchanged).Scan(&stored))
-		require.Equal(t, len(unchanged), stored, "%s: items unchanged during the walk, stored as served", e)
-	}
+	b.RequireUnchangedStored(t, workflows.DefaultEndpoints...)
 
 	b.Fake.Settle()
 	second := b.Start(t, "ingest-moving-again", workflows.IngestInput{MaxParallel: 6})
