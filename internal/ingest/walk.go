@@ -139,10 +139,12 @@ type Task struct {
 	Empty int `json:"empty,omitempty"`
 
 	// Offset walks.
-	Offset    int      `json:"offset,omitempty"`
-	Tail      []string `json:"tail,omitempty"`
-	Pass      int      `json:"pass,omitempty"`
-	StepBacks int      `json:"step_backs,omitempty"`
+	Offset int      `json:"offset,omitempty"`
+	Tail   []string `json:"tail,omitempty"`
+	// TailSlots are the update slots of the Tail items, in order.
+	TailSlots []time.Time `json:"tail_slots,omitempty"`
+	Pass      int         `json:"pass,omitempty"`
+	StepBacks int         `json:"step_backs,omitempty"`
 	// Distinct and Rejected count the keys (all passes) and keyless
 	// entries (this pass) seen by the task, for the end-of-pass check;
 	// PassStart is Distinct when the pass began.
@@ -155,11 +157,10 @@ type Task struct {
 	// Recount marks a re-walk of a list whose items were counted already:
 	// its keys replace the list's count instead of adding to it.
 	Recount bool `json:"recount,omitempty"`
-	// Unstable marks an offset walk whose order changed between requests
-	// (ties served shuffled, or a source that moved): a page's overlap did
-	// not repeat the previous page's last keys, or a later pass found keys
-	// the first missed. Idle counts its passes in a row that found nothing
-	// new.
+	// Unstable marks an offset walk whose ties came back in another order
+	// between requests: a page's overlap held items of the previous page's
+	// last update times under other keys. Idle counts its passes in a row
+	// that found nothing new.
 	Unstable bool `json:"unstable,omitempty"`
 	Idle     int  `json:"idle,omitempty"`
 }
@@ -296,7 +297,7 @@ func (w *Walk) Clone() *Walk {
 	c.Lists = slices.Clone(w.Lists)
 	c.Tasks = make([]Task, len(w.Tasks))
 	for i, t := range w.Tasks {
-		t.Tail = slices.Clone(t.Tail)
+		t.Tail, t.TailSlots = slices.Clone(t.Tail), slices.Clone(t.TailSlots)
 		c.Tasks[i] = t
 	}
 	return &c
@@ -731,7 +732,7 @@ func (w *Walk) toOffsets(t *Task, page congress.Page) {
 	ov := min(w.Overlap, len(page.Items))
 	t.Kind, t.Count, t.Pass, t.Empty, t.StepBacks = KindOffsets, count(page), 0, 0, 0
 	t.Offset = n - ov
-	t.Tail = tailKeys(page.Items, ov)
+	t.Tail, t.TailSlots = tailKeys(page.Items, ov), tailSlots(page.Items, ov)
 	t.Distinct, t.Rejected = distinct(page), len(page.Rejected)
 }
 
@@ -766,9 +767,10 @@ func (w *Walk) observeOffsets(ep congress.Endpoint, page congress.Page, newKeys 
 	}
 	t.Empty = 0
 	if len(t.Tail) > 0 && t.Offset > 0 {
-		if !slices.Equal(t.Tail, keysOf(page.Items[:min(len(t.Tail), len(page.Items))])) {
-			// The overlap does not start with the previous page's last
-			// keys: the order changed between the two requests.
+		if head := page.Items[:min(len(t.Tail), len(page.Items))]; slices.EqualFunc(t.TailSlots, slotsOf(head), time.Time.Equal) && !slices.Equal(t.Tail, keysOf(head)) {
+			// The overlap holds items of the same update times as the
+			// previous page's last ones, but other keys: ties came back
+			// in another order. (Items that moved shift other times in.)
 			t.Unstable = true
 		}
 		if !aligned(t.Tail, page.Items) && newKeys > 0 && t.StepBacks < maxStepBacks {
@@ -791,7 +793,7 @@ func (w *Walk) observeOffsets(ep congress.Endpoint, page congress.Page, newKeys 
 	}
 	ov := min(w.Overlap, len(page.Items), n-1)
 	t.Offset += n - ov
-	t.Tail = tailKeys(page.Items, ov)
+	t.Tail, t.TailSlots = tailKeys(page.Items, ov), tailSlots(page.Items, ov)
 }
 
 // endPass ends a pass of the offset walk on top. Keys missing against the
@@ -810,7 +812,6 @@ func (w *Walk) endPass(ep congress.Endpoint) {
 		t.Idle++
 	} else {
 		t.Idle = 0
-		t.Unstable = t.Unstable || t.Pass > 0
 	}
 	// Ties served shuffled sit in one second of a window, or anywhere in
 	// a list without windows; walking such a list again is cheap while it
@@ -872,6 +873,16 @@ func keysOf(items []congress.Item) []string {
 	}
 	return out
 }
+
+func slotsOf(items []congress.Item) []time.Time {
+	out := make([]time.Time, len(items))
+	for i, it := range items {
+		out[i], _ = it.UpdateSlot()
+	}
+	return out
+}
+
+func tailSlots(items []congress.Item, k int) []time.Time { return slotsOf(items[len(items)-k:]) }
 
 func tailKeys(items []congress.Item, k int) []string {
 	out := make([]string, 0, k)
