@@ -161,14 +161,25 @@ func (ts *Tables) Upsert(ctx context.Context, tx pgx.Tx, endpoint string, items 
 	if len(batch.items) == 0 {
 		return c, nil
 	}
-	rows, err := t.rows(batch)
-	if err != nil {
-		return c, err
-	}
 	if _, err := tx.Exec(ctx, t.create); err != nil {
 		return c, wrap("create staging table for "+endpoint, err)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"_stage_" + TableName(endpoint)}, t.copyCols, pgx.CopyFromRows(rows)); err != nil {
+	// Rows are built as COPY sends them, so the typed columns are
+	// extracted while the server takes the rows before them.
+	next, rowErr := 0, error(nil)
+	rows := pgx.CopyFromFunc(func() ([]any, error) {
+		if next == len(batch.items) {
+			return nil, nil
+		}
+		row, err := t.row(batch, next)
+		next++
+		rowErr = err
+		return row, err
+	})
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"_stage_" + TableName(endpoint)}, t.copyCols, rows); err != nil {
+		if rowErr != nil {
+			return c, rowErr
+		}
 		return c, wrap("copy "+endpoint+" items", err)
 	}
 	var ins, upd int
@@ -176,7 +187,7 @@ func (ts *Tables) Upsert(ctx context.Context, tx pgx.Tx, endpoint string, items 
 		return c, wrap("upsert "+endpoint+" items", err)
 	}
 	c.Inserted, c.Updated = ins, upd
-	c.Unchanged += len(rows) - ins - upd
+	c.Unchanged += len(batch.items) - ins - upd
 	return c, nil
 }
 
@@ -271,30 +282,26 @@ func (t *table) unchanged(ctx context.Context, tx pgx.Tx, b batch) (map[int]bool
 	return same, nil
 }
 
-// rows converts a batch to COPY rows.
-func (t *table) rows(b batch) ([][]any, error) {
-	rows := make([][]any, 0, len(b.items))
-	for j, it := range b.items {
-		row := make([]any, 0, len(t.copyCols))
-		for i := range t.ep.Key {
-			row = append(row, b.keys[i][j])
-		}
-		vals, err := t.ep.ColumnValues(it.Raw)
-		if err != nil {
-			return nil, fmt.Errorf("store: %w", err)
-		}
-		row = append(row, vals...)
-		if t.ep.UpdateField != "" {
-			var upd any
-			if !it.UpdateDate.IsZero() {
-				upd = it.UpdateDate
-			}
-			row = append(row, upd)
-		}
-		row = append(row, json.RawMessage(it.Raw), b.hashes[j])
-		rows = append(rows, row)
+// row is the COPY row of the batch's j-th item.
+func (t *table) row(b batch, j int) ([]any, error) {
+	it := b.items[j]
+	row := make([]any, 0, len(t.copyCols))
+	for i := range t.ep.Key {
+		row = append(row, b.keys[i][j])
 	}
-	return rows, nil
+	vals, err := t.ep.ColumnValues(it.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	row = append(row, vals...)
+	if t.ep.UpdateField != "" {
+		var upd any
+		if !it.UpdateDate.IsZero() {
+			upd = it.UpdateDate
+		}
+		row = append(row, upd)
+	}
+	return append(row, json.RawMessage(it.Raw), b.hashes[j]), nil
 }
 
 // RecordSeen adds keys to a walk's seen set for scope and returns how many
