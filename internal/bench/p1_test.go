@@ -41,6 +41,11 @@ func TestBenchP1Orchestration(t *testing.T) {
 	waitPolling(t, s, 1)
 	api, err := congress.New(congress.Config{BaseURL: s.Fake.URL(), APIKey: e2e.Key, Limiter: bench.Unlimited{}})
 	require.NoError(t, err)
+	// The loop gets a pool as large as the worker's (one connection per
+	// walk and then some), so it never waits for a connection.
+	loopPool, err := store.Open(s.Ctx, store.PoolConfig{URL: s.DBURL, MaxConns: int32(parallel + 2)})
+	require.NoError(t, err)
+	t.Cleanup(loopPool.Close)
 
 	checkRows := func() {
 		rows, err := store.TableRows(s.Ctx, s.Pool, endpoints)
@@ -54,7 +59,7 @@ func TestBenchP1Orchestration(t *testing.T) {
 	for run := range b.count {
 		truncate(t, s, endpoints)
 		began := time.Now()
-		st, err := bench.Loop(s.Ctx, s.Pool, api, endpoints, congress.MaxLimit, parallel)
+		st, err := bench.Loop(s.Ctx, loopPool, api, endpoints, congress.MaxLimit, parallel)
 		require.NoError(t, err)
 		base = append(base, time.Since(began))
 		checkRows()
