@@ -225,11 +225,36 @@ func (s *Stack) RequireUnchangedStored(t testing.TB, endpoints ...string) {
 			t.Fatalf("%s: compare: %v", e, err)
 		}
 		if stored != len(unchanged) {
-			t.Errorf("%s: %d of %d items unchanged during the walk are stored as served", e, stored, len(unchanged))
+			t.Errorf("%s: %d of %d items unchanged during the walk are stored as served; not stored: %s",
+				e, stored, len(unchanged), s.missing(t, e, src, to))
 			continue
 		}
 		t.Logf("%s: all %d items unchanged during the walk stored as served (%d in the source now)", e, stored, len(src))
 	}
+}
+
+// missing names up to ten items unchanged before to that are not stored
+// as served, with their update times.
+func (s *Stack) missing(t testing.TB, endpoint string, src []congress.Item, to time.Time) string {
+	t.Helper()
+	var out []string
+	for _, it := range src {
+		if start, width := it.UpdateSlot(); !start.Add(width).Before(to) {
+			continue
+		}
+		var n int
+		if err := s.Pool.QueryRow(s.Ctx, `SELECT count(*) FROM congress.`+store.TableName(endpoint)+` WHERE data = $1::jsonb`,
+			string(it.Raw)).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", endpoint, err)
+		}
+		if n == 0 {
+			out = append(out, fmt.Sprintf("%s (updated %s)", it.Key, it.UpdateDate.Format(time.RFC3339)))
+		}
+		if len(out) == 10 {
+			break
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // RequireNoSecrets checks what a user can see for each secret: every

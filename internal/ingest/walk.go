@@ -23,16 +23,16 @@ const (
 	// maxStepBacks bounds consecutive step-backs of an offset walk when the
 	// previous page's keys are not found in the overlap.
 	maxStepBacks = 3
-	// maxUnstablePasses bounds the passes over a one-second window whose
-	// order changes from one request to the next (ties served shuffled)
-	// and that no sub-list can split: each pass sees a random part of it,
-	// so it takes several to see every item.
+	// maxUnstablePasses bounds the passes over a list without windows
+	// whose ties come back in another order from one request to the next:
+	// each pass sees a random part of them, so it takes several to see
+	// every item.
 	maxUnstablePasses = 24
 	// unstableListPages is the longest list, in pages, walked up to
 	// maxUnstablePasses times when its order is unstable.
 	unstableListPages = 12
 	// idlePasses is how many passes in a row must find nothing new before
-	// such a window's count is taken to be wrong rather than the walk.
+	// such a list's count is taken to be wrong rather than the walk.
 	idlePasses = 3
 	// maxEmptyRetries is how often an empty page before the end is asked
 	// for again before the walk moves past it.
@@ -800,10 +800,9 @@ func (w *Walk) observeOffsets(ep congress.Endpoint, page congress.Page, newKeys 
 // count start another pass, which only adds keys; a pass that adds none
 // shows that the count is wrong rather than the walk, and ends it. A
 // one-second window whose second pass still adds keys has an order that
-// changes per request: it is split by path instead, or, where no sub-list
-// can split it, walked again until idlePasses passes in a row add nothing
-// (each pass sees a random part of ties served shuffled). So is a short
-// list whose later passes keep finding keys.
+// changes per request: it is split by path instead. A short list without
+// windows whose ties come back reordered is walked again until idlePasses
+// passes in a row add nothing (each pass sees a random part of them).
 func (w *Walk) endPass(ep congress.Endpoint) {
 	t := w.top()
 	short := t.Count - t.Distinct - t.Rejected
@@ -813,22 +812,16 @@ func (w *Walk) endPass(ep congress.Endpoint) {
 	} else {
 		t.Idle = 0
 	}
-	// Ties served shuffled sit in one second of a window, or anywhere in
-	// a list without windows; walking such a list again is cheap while it
-	// is a few pages long.
-	oneSecond := t.Windowed && !t.From.IsZero() && t.From.Equal(t.To)
-	extended := t.Unstable && !t.SplitOnShortfall && (oneSecond || t.Count <= unstableListPages*w.Limit)
+	// A list without windows whose ties come back in another order is
+	// walked again while it is a few pages long: each pass sees a random
+	// part of the ties.
+	extended := t.Unstable && !t.Windowed && t.Count <= unstableListPages*w.Limit
 	passes := w.MaxPasses
 	if extended {
 		passes = max(passes, maxUnstablePasses)
 	}
-	// Items only leave a window (an update moves them past its frozen
-	// end), so there a count met by keys seen earlier can hide one not
-	// seen yet: while the order is unstable, only passes that find nothing
-	// new end it.
-	met := short <= 0 && (!extended || !t.Windowed || t.Idle >= idlePasses)
 	switch {
-	case met:
+	case short <= 0:
 	case gained == 0 && (!extended || t.Idle >= idlePasses):
 		// Nothing new: the count is wrong, not the walk.
 		w.Lists[t.List].Gap += max(short, 0)
