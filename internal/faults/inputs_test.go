@@ -57,9 +57,9 @@ func TestBadInputs(t *testing.T) {
 		"--workflow-id", "faults-bad-key", "--input", `{}`)
 	require.Error(t, err, out)
 	require.Contains(t, out, congress.CodeAPIKeyInvalid)
-	desc, err := s.Client.DescribeWorkflowExecution(s.Ctx, "faults-bad-key", "")
+	desc, err := s.Client.DescribeWorkflow(s.Ctx, "faults-bad-key", "")
 	require.NoError(t, err)
-	info := desc.GetWorkflowExecutionInfo()
+	info := desc.RawResponse.GetWorkflowExecutionInfo()
 	took := info.GetCloseTime().AsTime().Sub(info.GetStartTime().AsTime())
 	require.Less(t, took, badKeyBound, "a rejected key fails the run at once")
 	var ae *temporal.ApplicationError
