@@ -89,14 +89,6 @@ func truncate(t *testing.T, s *e2e.Stack, endpoints []string) {
 	require.NoError(t, err)
 }
 
-// waitPolling waits until n workers of the stack have logged that they
-// poll.
-func waitPolling(t *testing.T, s *e2e.Stack, n int) {
-	t.Helper()
-	require.Eventually(t, func() bool { return strings.Count(s.Log.String(), `"worker: polling"`) >= n },
-		2*time.Minute, 50*time.Millisecond, "worker polling")
-}
-
 // itemsPerSecond formats a throughput.
 func itemsPerSecond(items int, d time.Duration) string {
 	return strconv.FormatFloat(float64(items)/d.Seconds(), 'f', 0, 64) + " items/s (" + d.Round(time.Millisecond).String() + ")"

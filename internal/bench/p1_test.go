@@ -38,7 +38,7 @@ func TestBenchP1Orchestration(t *testing.T) {
 	bin := e2e.BuildWorker(t)
 	w := s.Spawn(t, bin, 1, fmt.Sprintf("WORKER_ACTIVITY_SLOTS=%d", slots))
 	t.Cleanup(func() { _ = w.Process.Signal(syscall.SIGTERM); _ = w.Wait() })
-	waitPolling(t, s, 1)
+	s.WaitPolling(t, 1)
 	api, err := congress.New(congress.Config{BaseURL: s.Fake.URL(), APIKey: e2e.Key, Limiter: bench.Unlimited{}})
 	require.NoError(t, err)
 	// The loop gets a pool as large as the worker's (one connection per

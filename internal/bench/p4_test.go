@@ -29,7 +29,7 @@ func TestBenchP4Memory(t *testing.T) {
 			for run := range b.count {
 				truncate(t, s, []string{"bill"})
 				w := s.Spawn(t, bin, run+1)
-				waitPolling(t, s, run+1)
+				s.WaitPolling(t, run+1)
 				began := time.Now()
 				wf := s.Start(t, fmt.Sprintf("bench-p4-%d-%d", n, run), workflows.IngestInput{Endpoints: []string{"bill"}})
 				var res workflows.IngestResult

@@ -764,6 +764,18 @@ func (h *Handler) Requests() int64 {
 	return h.requests
 }
 
+// RequestRate returns the requests received per second between the first
+// and the last one: the rate a client achieved (0 before two requests).
+func (h *Handler) RequestRate() float64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	span := h.lastAt.Sub(h.firstAt)
+	if h.requests < 2 || span <= 0 {
+		return 0
+	}
+	return float64(h.requests-1) / span.Seconds()
+}
+
 // RequestSpan returns when the first and the last request arrived (zero
 // before any).
 func (h *Handler) RequestSpan() (first, last time.Time) {

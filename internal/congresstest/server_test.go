@@ -511,3 +511,18 @@ func TestThrottleBurstsAndMalformedPages(t *testing.T) {
 	require.ErrorContains(t, err, `option Malformed names unknown endpoint "bils"`)
 	require.ErrorContains(t, err, "ThrottleEvery")
 }
+
+// TestRequestRate: the rate between the first and the last request.
+func TestRequestRate(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	srv := congresstest.NewServer(congresstest.Options{APIKeys: []string{key}, ItemsPerEndpoint: 5, Now: func() time.Time { return now }})
+	t.Cleanup(srv.Close)
+	require.Zero(t, srv.RequestRate(), "no requests yet")
+	for range 5 {
+		get(t, srv.URL()+"/member?format=json", map[string]string{"X-Api-Key": key})
+		now = now.Add(500 * time.Millisecond)
+	}
+	// Five requests over two seconds: four intervals.
+	require.InDelta(t, 2.0, srv.RequestRate(), 1e-9)
+}

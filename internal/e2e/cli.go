@@ -3,7 +3,6 @@ package e2e
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,12 +13,7 @@ import (
 // BuildStarter builds the starter binary for the test.
 func BuildStarter(t testing.TB) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "starter")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/opendiscourse/congressflow/starter").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build the starter: %v\n%s", err, out)
-	}
-	return bin
+	return build(t, "starter")
 }
 
 // Starter runs the starter binary against the stack, as a user would with

@@ -311,10 +311,17 @@ func (s *Stack) RequireNoSecrets(t testing.TB, secrets []string, extra ...string
 // BuildWorker builds the worker binary for the test.
 func BuildWorker(t testing.TB) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "worker")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/opendiscourse/congressflow/worker").CombinedOutput()
+	return build(t, "worker")
+}
+
+// build builds the project's command name (worker, starter) into the
+// test's temporary directory.
+func build(t testing.TB, name string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), name)
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/opendiscourse/congressflow/"+name).CombinedOutput()
 	if err != nil {
-		t.Fatalf("build the worker: %v\n%s", err, out)
+		t.Fatalf("build the %s: %v\n%s", name, err, out)
 	}
 	return bin
 }
