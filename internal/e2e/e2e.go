@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -237,22 +238,27 @@ func (s *Stack) RequireUnchangedStored(t testing.TB, endpoints ...string) {
 // as served, with their update times.
 func (s *Stack) missing(t testing.TB, endpoint string, src []congress.Item, to time.Time) string {
 	t.Helper()
-	var out []string
+	var raws []string
+	byRaw := map[string]congress.Item{}
 	for _, it := range src {
-		if start, width := it.UpdateSlot(); !start.Add(width).Before(to) {
-			continue
+		if start, width := it.UpdateSlot(); start.Add(width).Before(to) {
+			raws = append(raws, string(it.Raw))
+			byRaw[string(it.Raw)] = it
 		}
-		var n int
-		if err := s.Pool.QueryRow(s.Ctx, `SELECT count(*) FROM congress.`+store.TableName(endpoint)+` WHERE data = $1::jsonb`,
-			string(it.Raw)).Scan(&n); err != nil {
-			t.Fatalf("%s: %v", endpoint, err)
-		}
-		if n == 0 {
-			out = append(out, fmt.Sprintf("%s (updated %s)", it.Key, it.UpdateDate.Format(time.RFC3339)))
-		}
-		if len(out) == 10 {
-			break
-		}
+	}
+	rows, err := s.Pool.Query(s.Ctx, `SELECT r FROM unnest($1::text[]) AS r
+WHERE NOT EXISTS (SELECT FROM congress.`+store.TableName(endpoint)+` WHERE data = r::jsonb) LIMIT 10`, raws)
+	if err != nil {
+		t.Fatalf("%s: %v", endpoint, err)
+	}
+	gone, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatalf("%s: %v", endpoint, err)
+	}
+	out := make([]string, len(gone))
+	for i, raw := range gone {
+		it := byRaw[raw]
+		out[i] = fmt.Sprintf("%s (updated %s)", it.Key, it.UpdateDate.Format(time.RFC3339))
 	}
 	return strings.Join(out, ", ")
 }
