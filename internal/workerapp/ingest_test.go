@@ -2,7 +2,6 @@ package workerapp_test
 
 import (
 	"errors"
-	"syscall"
 	"testing"
 	"time"
 
@@ -139,35 +138,4 @@ func TestIngestFailsFastOnABadKey(t *testing.T) {
 	require.Contains(t, err.Error(), "API_KEY_INVALID")
 	require.Less(t, took, 10*time.Second)
 	t.Logf("failed after %s: %v", took.Round(time.Millisecond), err)
-}
-
-// TestIngestSurvivesSIGKILL runs the worker as a process of its own and
-// kills it with SIGKILL twice while FetchPages runs; a new worker finishes
-// the run. The tables equal the source, and the fake served no more
-// requests than the walk counted plus the pages in flight when it died.
-func TestIngestSurvivesSIGKILL(t *testing.T) {
-	t.Parallel()
-	b := ingestSetup(t, congresstest.Options{ItemsPerEndpoint: 1, Items: map[string]int{"bill": 8000, "member": 2500},
-		Latency: 40 * time.Millisecond, Seed: 11}, false)
-	bin := e2e.BuildWorker(t)
-	run := b.Start(t, "ingest-sigkill", workflows.IngestInput{Endpoints: []string{"bill", "member"}, MaxParallel: 1, PagesPerActivity: 5})
-
-	for kill := 1; kill <= 2; kill++ {
-		w := b.Spawn(t, bin, kill)
-		// Wait until the walk is some pages further, then kill mid-way.
-		seq0 := b.MaxSeq(t)
-		require.Eventually(t, func() bool { return b.MaxSeq(t) >= seq0+4 }, 3*time.Minute, 50*time.Millisecond)
-		require.NoError(t, w.Process.Signal(syscall.SIGKILL))
-		_ = w.Wait()
-		t.Logf("kill %d at cursor seq %d", kill, b.MaxSeq(t))
-	}
-	w := b.Spawn(t, bin, 3)
-	t.Cleanup(func() { _ = w.Process.Signal(syscall.SIGTERM); _ = w.Wait() })
-	var res workflows.IngestResult
-	require.NoError(t, run.Get(b.Ctx, &res))
-	t.Log(res.Summary)
-	b.RequireTablesEqualSource(t, "bill", "member")
-	served := b.Fake.EndpointRequests("bill") + b.Fake.EndpointRequests("member") + b.Fake.EndpointRequests("congress")
-	require.LessOrEqual(t, served-int64(res.Requests), int64(2), "only the pages in flight at the two kills were read again")
-	t.Logf("fake served %d requests, the walks counted %d", served, res.Requests)
 }
