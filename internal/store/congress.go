@@ -250,21 +250,11 @@ func (b batch) without(drop map[int]bool) batch {
 // unchanged returns the indexes of the batch's items stored already with
 // the same content and seen within the day.
 func (t *table) unchanged(ctx context.Context, tx pgx.Tx, b batch) (map[int]bool, error) {
+	// Each key field's values go as one typed array ($n::bigint[] or
+	// ::text[], from the registry).
 	args := make([]any, 0, len(b.keys)+1)
-	for i, k := range t.ep.Key {
-		if k.Type == congress.TypeInt {
-			ns := make([]int64, len(b.keys[i]))
-			for j, v := range b.keys[i] {
-				ns[j] = v.(int64)
-			}
-			args = append(args, ns)
-			continue
-		}
-		ss := make([]string, len(b.keys[i]))
-		for j, v := range b.keys[i] {
-			ss[j] = v.(string)
-		}
-		args = append(args, ss)
+	for _, vs := range b.keys {
+		args = append(args, vs)
 	}
 	args = append(args, b.hashes)
 	rows, err := tx.Query(ctx, t.same, args...)
