@@ -36,18 +36,24 @@
 // first because date-only ties tend to sit at midnight), the count of a
 // half inferred from its sibling so that a half known to be too big is
 // split without a request. A one-second window that still holds more than
-// a page is walked by offsets; if that walk comes up short (tie order
-// shuffled per request), the window is split by path: per congress
-// (/bill/118), then per type (/bill/118/hr).
+// a page is walked by offsets; as soon as its pages show ties in another
+// order than the request before, or if that walk comes up short, the
+// window is split by path: per congress (/bill/118), then per type
+// (/bill/118/hr). A frozen window only loses items while it is walked, so
+// its walk counts as complete when the distinct keys reach the largest
+// count the window reported, not the last: keys seen before their items
+// left would otherwise hide as many unseen ones.
 //
 // # Offsets (endpoints without windows, and unordered windows)
 //
 // Each next page is requested from offset+n−k, overlapping the previous
 // page by k items. The previous page's last keys are looked for in the
 // overlap: where they are tells the shift; when none is found, the walk
-// steps back (bounded). At the end of a pass the distinct keys seen (kept
-// by the caller per scope, see [Request].Scope) are compared with count,
-// and a shortfall starts another pass (bounded): a re-walk only adds keys.
+// steps back (bounded). A page that ends in a run of ties longer than the
+// overlap has the next page start where the run starts, so the run comes
+// whole in one order. At the end of a pass the distinct keys seen (kept by
+// the caller per scope, see [Request].Scope) are compared with count, and
+// a shortfall starts another pass (bounded): a re-walk only adds keys.
 // What is still missing is reported as a gap.
 //
 // # Accounting

@@ -120,6 +120,12 @@ type Task struct {
 	To       time.Time `json:"to,omitzero"`
 	// Count is the last count the API reported for the task; -1 unknown.
 	Count int `json:"count"`
+	// MaxCount is the largest count a windowed offset walk was given. A
+	// frozen window only loses items while it is walked (an update moves
+	// an item past its end), so keys seen that have left since can make
+	// the distinct keys reach the current count while items are unseen;
+	// they cannot make them reach the largest.
+	MaxCount int `json:"max_count,omitempty"`
 	// Bisect marks a window whose pages cannot tell where to split (its
 	// items share one slot): it is split by time and counts.
 	Bisect bool `json:"bisect,omitempty"`
@@ -163,6 +169,15 @@ type Task struct {
 	// that found nothing new.
 	Unstable bool `json:"unstable,omitempty"`
 	Idle     int  `json:"idle,omitempty"`
+	// RunSlot is the update slot of the last run of ties the walk went
+	// back to the start of, so that it does so once per run.
+	RunSlot time.Time `json:"run_slot,omitzero"`
+	// Unverified marks a pass with a page that could not be shown to
+	// continue the one before (its overlap held none of that page's last
+	// keys, it followed an empty page, or it came back short mid-list).
+	// A pass without one saw every item that held still, so a count it
+	// fell short of counts items that moved or a count that is wrong.
+	Unverified bool `json:"unverified,omitempty"`
 }
 
 // List is one list the API forces a walk through: the endpoint's list, or
@@ -652,6 +667,7 @@ func (w *Walk) splitWindow(ep congress.Endpoint, t Task, c int) {
 	if !b.After(a) {
 		// One second: ties. Offsets first; a short pass splits by path.
 		t.Kind, t.Offset, t.Tail, t.Pass, t.Count, t.Bisect = KindOffsets, 0, nil, 0, c, false
+		t.MaxCount = c
 		t.SplitOnShortfall = w.canSplitByPath(ep, t)
 		w.push(t)
 		return
@@ -729,8 +745,9 @@ func (w *Walk) splitByCongress(t Task) {
 // window that continues after page.
 func (w *Walk) toOffsets(t *Task, page congress.Page) {
 	n := entries(page)
-	ov := min(w.Overlap, len(page.Items))
+	ov := w.overlap(t, page.Items, len(page.Items))
 	t.Kind, t.Count, t.Pass, t.Empty, t.StepBacks = KindOffsets, count(page), 0, 0, 0
+	t.MaxCount = t.Count
 	t.Offset = n - ov
 	t.Tail, t.TailSlots = tailKeys(page.Items, ov), tailSlots(page.Items, ov)
 	t.Distinct, t.Rejected = distinct(page), len(page.Rejected)
@@ -745,6 +762,9 @@ func (w *Walk) observeOffsets(ep congress.Endpoint, page congress.Page, newKeys 
 		list.Count = c
 	}
 	t.Count = c
+	if t.Windowed {
+		t.MaxCount = max(t.MaxCount, c)
+	}
 	t.Distinct += newKeys
 	t.Rejected += len(page.Rejected)
 	if !t.Recount {
@@ -758,7 +778,7 @@ func (w *Walk) observeOffsets(ep congress.Endpoint, page congress.Page, newKeys 
 		case t.Offset+w.Limit < c:
 			// Still empty, and the count says more lies beyond: move past
 			// it; the end-of-pass check sees what it held.
-			t.Empty, t.Tail = 0, nil
+			t.Empty, t.Tail, t.Unverified = 0, nil, true
 			t.Offset += w.Limit
 			return
 		}
@@ -766,12 +786,22 @@ func (w *Walk) observeOffsets(ep congress.Endpoint, page congress.Page, newKeys 
 		return
 	}
 	t.Empty = 0
+	if t.Offset > 0 && (len(t.Tail) == 0 || !aligned(t.Tail, page.Items)) {
+		t.Unverified = true
+	}
 	if len(t.Tail) > 0 && t.Offset > 0 {
 		if head := page.Items[:min(len(t.Tail), len(page.Items))]; slices.EqualFunc(t.TailSlots, slotsOf(head), time.Time.Equal) && !slices.Equal(t.Tail, keysOf(head)) {
 			// The overlap holds items of the same update times as the
 			// previous page's last ones, but other keys: ties came back
 			// in another order. (Items that moved shift other times in.)
 			t.Unstable = true
+			if t.SplitOnShortfall {
+				// A one-second window: offsets cannot walk ties served in
+				// a new order on every request, its sub-lists can. What
+				// the pages brought is stored already.
+				w.splitByPath(ep, w.pop())
+				return
+			}
 		}
 		if !aligned(t.Tail, page.Items) && newKeys > 0 && t.StepBacks < maxStepBacks {
 			// None of the previous page's last keys is in the overlap:
@@ -791,46 +821,100 @@ func (w *Walk) observeOffsets(ep congress.Endpoint, page congress.Page, newKeys 
 		w.endPass(ep)
 		return
 	}
-	ov := min(w.Overlap, len(page.Items), n-1)
+	if n < w.Limit {
+		// Short mid-list: which items it left out is not known.
+		t.Unverified = true
+	}
+	ov := w.overlap(t, page.Items, n-1)
 	t.Offset += n - ov
 	t.Tail, t.TailSlots = tailKeys(page.Items, ov), tailSlots(page.Items, ov)
 }
 
+// overlap is how many of a page's last items (at most limit) the next
+// page of t reads again: the walk's overlap, or the run of ties the page
+// ends in when that is longer and not the whole page. The next page then
+// starts where the ties start and holds all of them that fit, in one
+// order, even where the API orders ties anew on every request. A run of
+// ties is read again once: a run longer than a page, or one that items
+// moving ahead of it keep shifting, is walked on by the plain overlap.
+func (w *Walk) overlap(t *Task, items []congress.Item, limit int) int {
+	ov := min(w.Overlap, len(items), limit)
+	run, slot := tieRun(items)
+	if run > ov && run <= limit && run < len(items) && !slot.Equal(t.RunSlot) {
+		ov, t.RunSlot = run, slot
+	}
+	return ov
+}
+
+// tieRun counts the items at the end of a page that share the last one's
+// update slot, and returns the slot; zero when it has no update time.
+func tieRun(items []congress.Item) (int, time.Time) {
+	if len(items) == 0 {
+		return 0, time.Time{}
+	}
+	last, _ := items[len(items)-1].UpdateSlot()
+	if last.IsZero() {
+		return 0, time.Time{}
+	}
+	run := 0
+	for i := len(items) - 1; i >= 0; i-- {
+		if s, _ := items[i].UpdateSlot(); !s.Equal(last) {
+			break
+		}
+		run++
+	}
+	return run, last
+}
+
 // endPass ends a pass of the offset walk on top. Keys missing against the
-// count start another pass, which only adds keys; a pass that adds none
-// shows that the count is wrong rather than the walk, and ends it. A
-// one-second window whose second pass still adds keys has an order that
-// changes per request: it is split by path instead. A short list without
-// windows whose ties come back reordered is walked again until idlePasses
-// passes in a row add nothing (each pass sees a random part of them).
+// count (the largest a frozen window reported: items that left it may be
+// among the keys seen) start another pass, which only adds keys; a pass
+// that adds none shows that the count is wrong rather than the walk, and
+// ends it. A one-second window whose second pass still adds keys is split
+// by path instead (one whose ties came back reordered was split as soon as
+// that showed). A short list whose ties come back reordered and that no
+// path splits is walked again until idlePasses passes in a row add
+// nothing, or until it reached its count and a pass added nothing more.
 func (w *Walk) endPass(ep congress.Endpoint) {
 	t := w.top()
-	short := t.Count - t.Distinct - t.Rejected
+	want := t.Count
+	if t.Windowed {
+		want = max(want, t.MaxCount)
+	}
+	short := want - t.Distinct - t.Rejected
 	gained := t.Distinct - t.PassStart
 	if gained == 0 {
 		t.Idle++
 	} else {
 		t.Idle = 0
 	}
-	// A list without windows whose ties come back in another order is
-	// walked again while it is a few pages long: each pass sees a random
-	// part of the ties.
-	extended := t.Unstable && !t.Windowed && t.Count <= unstableListPages*w.Limit
+	// A list whose ties come back in another order, and that no path
+	// splits, is walked again while it is a few pages long: each pass sees
+	// a random part of the ties. A count it reached is confirmed by a pass
+	// that finds nothing new (counts run short by one, #365).
+	extended := t.Unstable && !t.SplitOnShortfall && want <= unstableListPages*w.Limit
 	passes := w.MaxPasses
 	if extended {
 		passes = max(passes, maxUnstablePasses)
 	}
 	switch {
+	case short <= 0 && extended && t.Idle == 0 && t.Pass+1 < passes:
+		t.newPass()
+		return
 	case short <= 0:
 	case gained == 0 && (!extended || t.Idle >= idlePasses):
 		// Nothing new: the count is wrong, not the walk.
 		w.Lists[t.List].Gap += max(short, 0)
+	case !t.Unverified && !t.Unstable:
+		// Every page continued the one before, in an order that held:
+		// what the count promised beyond the keys seen moved during the
+		// pass (the next walk's) or never was.
+		w.Lists[t.List].Gap += short
 	case t.SplitOnShortfall && t.Pass > 0:
 		w.splitByPath(ep, w.pop())
 		return
 	case t.Pass+1 < passes:
-		t.Pass++
-		t.Offset, t.Tail, t.Empty, t.StepBacks, t.Rejected, t.PassStart = 0, nil, 0, 0, 0, t.Distinct
+		t.newPass()
 		return
 	default:
 		w.Lists[t.List].Gap += max(short, 0)
@@ -839,6 +923,13 @@ func (w *Walk) endPass(ep congress.Endpoint) {
 		w.Lists[t.List].Distinct = max(w.Lists[t.List].Distinct, t.Distinct)
 	}
 	w.doneTask()
+}
+
+// newPass starts another pass of an offset walk from the list's start.
+func (t *Task) newPass() {
+	t.Pass++
+	t.Offset, t.Tail, t.TailSlots, t.Empty, t.StepBacks, t.Rejected, t.PassStart = 0, nil, nil, 0, 0, 0, t.Distinct
+	t.RunSlot, t.Unverified = time.Time{}, false
 }
 
 // doneTask pops the finished task on top and closes its list when it was
