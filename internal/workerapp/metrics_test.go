@@ -59,21 +59,23 @@ func sample(t *testing.T, scrape, series string) float64 {
 
 // TestMetricsDuringAnIngest scrapes the worker's /metrics while it walks
 // 6,000 bills from a fake that allows 10 requests in any 2 seconds (the
-// worker believes 1 second, so it meets 429s): the
-// SDK's temporal_ series are there, and our counters (pages, items,
+// worker believes 1 second, so a fast walk overshoots) and runs dry for a
+// second at every 8th request (so a walk slowed by a loaded machine meets
+// 429s too): the SDK's temporal_ series are there, and our counters (pages, items,
 // upserts, requests, 429s, time waiting for the budget) grow during the
 // walk and end equal to what the walk reports.
 func TestMetricsDuringAnIngest(t *testing.T) {
 	t.Parallel()
 	b := ingestSetup(t, congresstest.Options{ItemsPerEndpoint: 1, Items: map[string]int{"bill": 6000}, Seed: 13,
-		Latency: 20 * time.Millisecond, RateLimit: 10, RateWindow: 2 * time.Second}, false)
+		Latency: 20 * time.Millisecond, RateLimit: 10, RateWindow: 2 * time.Second,
+		ThrottleEvery: 8, ThrottleFor: time.Second}, false)
 	addr := freeAddr(t)
 	cfg := workerapp.Config{
 		DatabaseURL: b.DBURL, TaskQueue: b.Queue, TemporalClient: b.Client, StopTimeout: 5 * time.Second,
 		Congress:           congress.Config{BaseURL: b.Fake.URL(), APIKey: ingestKey},
 		APIRequestsPerHour: 10_000_000,
 		// The worker counts the announced 10 requests in 1 s, the fake in
-		// 2 s: it overshoots, and the fake answers 429.
+		// 2 s: when it walks fast it overshoots, and the fake answers 429.
 		APIRateWindow: time.Second,
 		MetricsAddr:   addr,
 	}
