@@ -191,6 +191,14 @@ func TuneWorkflow(ctx workflow.Context, in TuneInput) (res TuneResult, err error
 	if p.Changes == 0 {
 		progress.Step = "done"
 		res.Summary = fmt.Sprintf("nothing to change: all %d settings already match (within 5%%)", len(p.Items))
+		// Settings configured before (by a run with the never policy, or
+		// one that is restarting the server now) are not live until a
+		// restart. This run changed nothing, so it leaves the restart to
+		// whoever configured them, and says so.
+		if res.PendingRestart = p.PendingRestart(); len(res.PendingRestart) > 0 {
+			res.Summary = fmt.Sprintf("nothing to change: all %d settings are configured already; %d not live until PostgreSQL restarts: %s",
+				len(p.Items), len(res.PendingRestart), strings.Join(res.PendingRestart, ", "))
+		}
 		return res, nil
 	}
 

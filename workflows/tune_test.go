@@ -268,6 +268,23 @@ func TestTuneWorkflowNothingToChangeOrBlocked(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "nothing to change: all 1 settings already match (within 5%)", res.Summary)
 	env.AssertActivityNotCalled(t, "ApplyTuning", mock.Anything, mock.Anything)
+	require.Empty(t, res.PendingRestart)
+
+	// Configured by an earlier run but not live yet: nothing to change,
+	// and the result says what waits for a restart.
+	pending := unchanged
+	pending.Items = []pgtune.Item{
+		{Setting: pgtune.Setting{Name: "work_mem", Value: "4MB"}, Action: pgtune.ActionKeep},
+		{Setting: pgtune.Setting{Name: "shared_buffers", Value: "512MB", Context: pgtune.ContextRestart}, Current: "128MB", Pending: "512MB", Action: pgtune.ActionKeep},
+	}
+	env = newTuneEnv(t)
+	env.OnActivity(tuning.PlanTuning, mock.Anything, mock.Anything).Return(pending, nil).Once()
+	res, err = runTuneWorkflow(t, env, workflows.TuneInput{Apply: true, RestartPolicy: workflows.RestartCommand})
+	require.NoError(t, err)
+	require.Equal(t, []string{"shared_buffers"}, res.PendingRestart)
+	require.Equal(t, "nothing to change: all 2 settings are configured already; 1 not live until PostgreSQL restarts: shared_buffers", res.Summary)
+	env.AssertActivityNotCalled(t, "ApplyTuning", mock.Anything, mock.Anything)
+	env.AssertActivityNotCalled(t, "RestartPostgres", mock.Anything, mock.Anything)
 
 	blocked := tunePlan
 	blocked.Blocked = "allow_alter_system is off on this server: ALTER SYSTEM is disabled, so nothing is changed"

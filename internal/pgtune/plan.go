@@ -231,6 +231,19 @@ func (p Plan) Get(name string) (Item, bool) {
 	return p.Items[i], true
 }
 
+// PendingRestart lists, in plan order, the settings configured already
+// (in postgresql.auto.conf) whose value is not live yet: they wait for a
+// restart.
+func (p Plan) PendingRestart() []string {
+	var names []string
+	for _, it := range p.Items {
+		if it.Pending != "" {
+			names = append(names, it.Name)
+		}
+	}
+	return names
+}
+
 // BuildPlan compares a recommendation with the server's state and decides
 // each setting: change it, keep it (already within [Tolerance]) or skip it
 // (the server does not know it, a library it needs is missing, or the
