@@ -445,30 +445,66 @@ func startWorkerProcess(t *testing.T, b *testBundle, temporalAddress string) *ex
 
 // TestConcurrentAppliesOnOneServer: three tune runs apply to one server at
 // once (the issue's three pipelines). The server's lock lets one apply,
-// restart and verify; the other two fail at once, change nothing and name
-// the run holding the server. A revert started meanwhile is refused the
-// same way. Afterwards postgresql.auto.conf and the running server agree.
+// restart and verify; the other two change nothing: a run that plans
+// before the winner's apply fails at once naming the run holding the
+// server, one that plans after it (a loaded machine schedules it late)
+// finds every setting configured and names those waiting for the
+// winner's restart. A revert started meanwhile is refused. Afterwards
+// postgresql.auto.conf and the running server agree.
 func TestConcurrentAppliesOnOneServer(t *testing.T) {
 	t.Parallel()
 	cluster := pgtest.Start(t)
-	// A restart that takes a few seconds keeps the lock held while the
-	// others try.
-	b := setupWith(t, workerapp.Config{DatabaseURL: cluster.URL("postgres"), PGRestartCommand: "sleep 3 && " + cluster.RestartCommand()})
+	// The restart waits for a gate the test opens once the other two runs
+	// have ended and the revert has been refused, so the lock is held
+	// while they try, however slowly a loaded machine runs them.
+	gate := filepath.Join(t.TempDir(), "gate")
+	b := setupWith(t, workerapp.Config{DatabaseURL: cluster.URL("postgres"),
+		PGRestartCommand: fmt.Sprintf("while [ ! -e %s ]; do sleep 0.1; done && %s", gate, cluster.RestartCommand())})
 	waitForWorker(t, b)
+	open := func() { _ = os.WriteFile(gate, nil, 0o600) }
+	t.Cleanup(open) // a failed assertion does not leave the restart waiting
 
 	var in workflows.TuneInput
 	require.NoError(t, json.Unmarshal([]byte(`{"apply":true,"restart_policy":"command","memory":"2GB","cpus":2}`), &in))
-	var runs []client.WorkflowRun
+	type outcome struct {
+		run client.WorkflowRun
+		res workflows.TuneResult
+		err error
+	}
+	outcomes := make(chan outcome, 3)
 	for i := range 3 {
 		run, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("tune-concurrent-%d", i), TaskQueue: b.queue},
 			workflows.TuneWorkflow, in)
 		require.NoError(t, err)
-		runs = append(runs, run)
+		go func() {
+			o := outcome{run: run}
+			o.err = run.Get(b.ctx, &o.res)
+			outcomes <- o
+		}()
 	}
-	// While a run holds the lock, a revert is refused too.
+	var refused []error
+	var unchanged []workflows.TuneResult
+	for range 2 {
+		select {
+		case o := <-outcomes:
+			if o.err != nil {
+				refused = append(refused, o.err)
+				continue
+			}
+			require.Nil(t, o.res.Apply, "%s finished while the gate held the restart: it may not have changed anything", o.run.GetID())
+			require.NotEmpty(t, o.res.PendingRestart, "%s planned after the winner's apply: %s", o.run.GetID(), o.res.Summary)
+			require.Contains(t, o.res.Summary, "not live until PostgreSQL restarts")
+			unchanged = append(unchanged, o.res)
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("two runs did not end while one held the server: %v", refused)
+		}
+	}
+	t.Logf("runs refused: %d; runs that planned after the apply and changed nothing: %d", len(refused), len(unchanged))
+	// The run left holds the lock and waits in its restart, as its
+	// progress says; a revert started meanwhile is refused too.
 	require.Eventually(t, func() bool {
-		for _, r := range runs {
-			v, err := b.client.QueryWorkflow(b.ctx, r.GetID(), r.GetRunID(), config.QueryProgress)
+		for i := range 3 {
+			v, err := b.client.QueryWorkflow(b.ctx, fmt.Sprintf("tune-concurrent-%d", i), "", config.QueryProgress)
 			var p workflows.TuneProgress
 			if err == nil && v.Get(&p) == nil && p.Lock != "" && p.Step == "restart" {
 				return true
@@ -483,21 +519,12 @@ func TestConcurrentAppliesOnOneServer(t *testing.T) {
 	require.ErrorContains(t, err, "is being changed by workflow tune-concurrent-")
 	requireAppErrorType(t, err, activities.ErrTypeServerBusy)
 
-	var winner workflows.TuneResult
-	var winnerRun client.WorkflowRun
-	var refused []error
-	for _, r := range runs {
-		var res workflows.TuneResult
-		if err := r.Get(b.ctx, &res); err != nil {
-			refused = append(refused, err)
-			continue
-		}
-		winner, winnerRun = res, r
-	}
-	require.NotNil(t, winnerRun, "one run applied: %v", refused)
-	require.Len(t, refused, 2)
-	t.Logf("a refused run: %v", refused[0])
+	open()
+	o := <-outcomes
+	require.NoError(t, o.err, "one run applied")
+	winner, winnerRun := o.res, o.run
 	for _, err := range refused {
+		t.Logf("a refused run: %v", err)
 		require.ErrorContains(t, err, "nothing changed: PostgreSQL postgres@127.0.0.1:")
 		require.ErrorContains(t, err, fmt.Sprintf("is being changed by workflow %s (run %s), through TuneApplyWorkflow %s",
 			winnerRun.GetID(), winnerRun.GetRunID(), config.ServerLockIDPrefix))
