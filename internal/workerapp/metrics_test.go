@@ -61,9 +61,9 @@ func sample(t *testing.T, scrape, series string) float64 {
 // 6,000 bills from a fake that allows 10 requests in any 2 seconds (the
 // worker believes 1 second, so a fast walk overshoots) and runs dry for a
 // second at every 8th request (so a walk slowed by a loaded machine meets
-// 429s too): the SDK's temporal_ series are there, and our counters (pages, items,
-// upserts, requests, 429s, time waiting for the budget) grow during the
-// walk and end equal to what the walk reports.
+// 429s too): the SDK's temporal_ series are there, and our counters
+// (pages, items, upserts, requests, 429s, time waiting for the budget)
+// grow during the walk and end equal to what the walk reports.
 func TestMetricsDuringAnIngest(t *testing.T) {
 	t.Parallel()
 	b := ingestSetup(t, congresstest.Options{ItemsPerEndpoint: 1, Items: map[string]int{"bill": 6000}, Seed: 13,

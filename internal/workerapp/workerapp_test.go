@@ -449,7 +449,8 @@ func startWorkerProcess(t *testing.T, b *testBundle, temporalAddress string) *ex
 // before the winner's apply fails at once naming the run holding the
 // server, one that plans after it (a loaded machine schedules it late)
 // finds every setting configured and names those waiting for the
-// winner's restart. A revert started meanwhile is refused. Afterwards
+// winner's restart. A tune run with other settings and a revert, started
+// while the winner restarts, are refused naming it. Afterwards
 // postgresql.auto.conf and the running server agree.
 func TestConcurrentAppliesOnOneServer(t *testing.T) {
 	t.Parallel()
@@ -501,7 +502,8 @@ func TestConcurrentAppliesOnOneServer(t *testing.T) {
 	}
 	t.Logf("runs refused: %d; runs that planned after the apply and changed nothing: %d", len(refused), len(unchanged))
 	// The run left holds the lock and waits in its restart, as its
-	// progress says; a revert started meanwhile is refused too.
+	// progress says; a tune run that would change other settings, and a
+	// revert, started meanwhile are refused.
 	require.Eventually(t, func() bool {
 		for i := range 3 {
 			v, err := b.client.QueryWorkflow(b.ctx, fmt.Sprintf("tune-concurrent-%d", i), "", config.QueryProgress)
@@ -512,6 +514,14 @@ func TestConcurrentAppliesOnOneServer(t *testing.T) {
 		}
 		return false
 	}, time.Minute, 50*time.Millisecond, "a run holds the lock and restarts")
+	var other workflows.TuneInput
+	require.NoError(t, json.Unmarshal([]byte(`{"apply":true,"restart_policy":"command","memory":"4GB","cpus":2}`), &other))
+	late, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: "tune-concurrent-late", TaskQueue: b.queue},
+		workflows.TuneWorkflow, other)
+	require.NoError(t, err)
+	err = late.Get(b.ctx, nil)
+	require.Error(t, err, "a run with changes to make while the server is held")
+	refused = append(refused, err)
 	rev, err := b.client.ExecuteWorkflow(b.ctx, client.StartWorkflowOptions{ID: "tune-concurrent-revert", TaskQueue: b.queue},
 		workflows.RevertTuningWorkflow, workflows.RevertInput{RunID: "any-run"})
 	require.NoError(t, err)
